@@ -1,0 +1,219 @@
+"""The ``rag`` command. Thin: parse arguments, call the library, print."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rag.settings import Settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="述职报告检索、问答、起草与摘要")
+index_app = typer.Typer(no_args_is_help=True, help="索引信息与维护")
+bench_app = typer.Typer(no_args_is_help=True, help="基准测试：打印数据与同次运行的基线对比")
+app.add_typer(index_app, name="index")
+app.add_typer(bench_app, name="bench")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="输出 JSON")]
+
+
+def _print_json(obj: object) -> None:
+    typer.echo(json.dumps(obj, ensure_ascii=False, indent=2))
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.echo(f"错误：{message}", err=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Known failures become one clear line on stderr and a non-zero exit, not a traceback."""
+    from rag.documents import DocumentError
+    from rag.embeddings import EmbedderError
+    from rag.index import IndexError_
+    from rag.retrieval import QueryError
+
+    try:
+        yield
+    except (DocumentError, EmbedderError, IndexError_, QueryError) as exc:
+        _fail(str(exc))
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+def _open_index(settings: Settings):
+    from rag.index import Index
+
+    return Index(settings)
+
+
+def _progress_bar() -> tuple[Callable[[str, int, int], None], Callable[[], None]]:
+    """A tqdm bar per stage on a terminal; silent when stderr is not a TTY."""
+    if not sys.stderr.isatty():
+        return (lambda stage, done, total: None), (lambda: None)
+    from tqdm import tqdm
+
+    bars: dict[str, tqdm] = {}
+    labels = {"files": "文件", "embed": "向量化"}
+
+    def update(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None or bar.total != total:
+            if bar is not None:
+                bar.close()
+            bar = bars[stage] = tqdm(total=total, desc=labels.get(stage, stage), leave=False, file=sys.stderr)
+        bar.n = done
+        bar.refresh()
+
+    def close() -> None:
+        for bar in bars.values():
+            bar.close()
+
+    return update, close
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="文件或文件夹（递归）")],
+    as_json: JsonOpt = False,
+) -> None:
+    """导入 .txt/.md/.docx/.pdf 报告到索引（幂等：未变化的文件不会重复导入）。"""
+    settings = _settings()
+    with _user_errors():
+        index = _open_index(settings)
+        update, close = _progress_bar()
+        try:
+            result = index.ingest(paths, progress=update)
+        finally:
+            close()
+    summary = result.to_json()
+    if as_json:
+        _print_json(summary)
+    else:
+        for f in result.files:
+            if f.status == "error":
+                typer.echo(f"错误：{f.error}", err=True)
+            else:
+                typer.echo(f"{f.status:9} {f.source}  报告 {f.reports}  分块 {f.chunks}")
+        typer.echo(
+            f"新增 {summary['added']}，替换 {summary['replaced']}，未变 {summary['unchanged']}，"
+            f"出错 {summary['errors']}；本次写入报告 {summary['reports']}、分块 {summary['chunks']}"
+        )
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@index_app.command("info")
+def index_info(as_json: JsonOpt = False) -> None:
+    """索引里的文档、报告、分块数量，嵌入模型与位置。"""
+    settings = _settings()
+    with _user_errors():
+        info = _open_index(settings).info()
+    if as_json:
+        _print_json(info)
+        return
+    typer.echo(f"位置：{info['index_dir']}（Chroma：{info['chroma']}）")
+    typer.echo(f"嵌入模型：{info['embedder'] or '（尚未导入）'}")
+    typer.echo(f"文档 {info['documents']}，报告 {info['reports']}，分块 {info['chunks']}")
+    for d in info["documents_list"]:
+        typer.echo(f"  {d['source']}  报告 {d['reports']}  分块 {d['chunks']}  sha256 {d['sha256'][:12]}")
+
+
+@index_app.command("reconcile")
+def index_reconcile(as_json: JsonOpt = False) -> None:
+    """检查并修复 Chroma、关键词索引与清单之间的不一致（例如导入被中断后）。"""
+    with _user_errors():
+        fixed = _open_index(_settings()).reconcile()
+    _print_json(fixed) if as_json else typer.echo(f"已修复：{fixed}")
+
+
+@app.command()
+def remove(source: Annotated[str, typer.Argument(help="文档（索引中的路径或文件名）")]) -> None:
+    """从所有索引中删除一个文档的分块。"""
+    with _user_errors():
+        index = _open_index(_settings())
+        key = index.resolve_source(source)
+        n = index.remove(key)
+    typer.echo(f"已删除 {key}：{n} 个分块")
+
+
+def _print_passages(passages: list) -> None:
+    for i, p in enumerate(passages, 1):
+        c = p.chunk
+        where = f"{c.source} {c.start}-{c.end}"
+        typer.echo(f"[{i}] {p.score:.4f}  {c.report_title}（{where}）{' > '.join(c.heading_path)}")
+        typer.echo(f"    {c.text[:200]}{'…' if len(c.text) > 200 else ''}")
+
+
+@app.command()
+def search(
+    query: Annotated[str | None, typer.Argument(help="查询；省略则进入交互检索")] = None,
+    k: Annotated[int, typer.Option("-k", help="返回条数")] = 5,
+    where: Annotated[list[str] | None, typer.Option("--where", help="过滤 key=value，可多次")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """混合检索（向量 + BM25），可按 role/year/level/section/source 过滤。"""
+    from rag.retrieval import hybrid_search, parse_where
+
+    with _user_errors():
+        filters = parse_where(where)
+        index = _open_index(_settings())
+        queries = [query] if query is not None else _interactive_queries()
+        for q in queries:
+            try:
+                passages = hybrid_search(index, q, k=k, where=filters)
+            except Exception as exc:
+                if query is not None:
+                    raise
+                typer.echo(f"错误：{exc}", err=True)
+                continue
+            if as_json:
+                _print_json([p.to_json() for p in passages])
+            else:
+                _print_passages(passages) if passages else typer.echo("（没有结果）")
+
+
+def _interactive_queries() -> Iterator[str]:
+    typer.echo("输入问题检索，空行或 Ctrl-D 退出。", err=True)
+    while True:
+        try:
+            line = input("检索> ").strip()
+        except EOFError:
+            return
+        if not line:
+            return
+        yield line
+
+
+@bench_app.command("ingest")
+def bench_ingest_cmd(
+    path: Annotated[Path, typer.Option(help="要导入的语料")] = Path("seeds"),
+    repeat: Annotated[int, typer.Option(help="重复次数，取中位数")] = 3,
+    as_json: JsonOpt = False,
+) -> None:
+    """导入吞吐（分块/秒）与同次运行中直接调用嵌入模型的吞吐之比。"""
+    from rag.bench import bench_ingest
+
+    with _user_errors():
+        figures = bench_ingest(_settings(), path, repeat=repeat)
+    if as_json:
+        _print_json(figures)
+    else:
+        for key, value in figures.items():
+            typer.echo(f"{key:32} {value}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

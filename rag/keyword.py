@@ -1,0 +1,121 @@
+"""BM25 over jieba tokens (bm25s: sparse matrices, so a query is numpy work, not a
+Python loop over the corpus), persisted beside Chroma with the store generation
+it was built from so a stale index is detected and rebuilt."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import bm25s
+import jieba
+import numpy as np
+
+jieba.setLogLevel(logging.WARNING)
+
+_TOKEN_OK = re.compile(r"[\w\u4e00-\u9fff]")
+# Function words that carry no retrieval signal in these reports.
+_STOP = frozenset("的了和与及是在有为对把将等中上下也就都而并或以于之其我一个") | {"我们"}
+
+# Metadata columns kept as numpy arrays so filters are vectorised, not per-chunk Python.
+FILTER_KEYS = ("source", "role", "level", "section", "year", "report_title")
+
+
+def tokenize(text: str) -> list[str]:
+    return [
+        t.lower() for t in jieba.lcut_for_search(text) if t.strip() and _TOKEN_OK.search(t) and t not in _STOP
+    ]
+
+
+class KeywordIndex:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._bm25: bm25s.BM25 | None = None
+        self._ids: np.ndarray = np.array([], dtype=object)
+        self._columns: dict[str, np.ndarray] = {}
+        self.generation: int | None = None
+
+    # -- build / persist --------------------------------------------------------
+    def build(
+        self, chunk_ids: Sequence[str], texts: Sequence[str], meta: Sequence[Mapping], generation: int
+    ) -> None:
+        """Index the whole corpus and save it atomically (write aside, then swap)."""
+        bm25 = None
+        if chunk_ids:
+            bm25 = bm25s.BM25()
+            bm25.index([tokenize(t) for t in texts], show_progress=False)
+        tmp = self.directory.with_name(self.directory.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        if bm25 is not None:
+            bm25.save(tmp / "bm25", show_progress=False)
+        columns = {k: [m.get(k) for m in meta] for k in FILTER_KEYS}
+        (tmp / "rows.json").write_text(
+            json.dumps(
+                {"generation": generation, "ids": list(chunk_ids), "columns": columns}, ensure_ascii=False
+            ),
+            encoding="utf-8",
+        )
+        old = self.directory.with_name(self.directory.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        if self.directory.exists():
+            self.directory.rename(old)
+        tmp.rename(self.directory)
+        shutil.rmtree(old, ignore_errors=True)
+        self._set(bm25, list(chunk_ids), columns, generation)
+
+    def load(self) -> bool:
+        rows_file = self.directory / "rows.json"
+        if not rows_file.exists():
+            return False
+        rows = json.loads(rows_file.read_text(encoding="utf-8"))
+        bm25 = None
+        if rows["ids"]:
+            bm25 = bm25s.BM25.load(self.directory / "bm25", show_progress=False)
+        self._set(bm25, rows["ids"], rows["columns"], rows["generation"])
+        return True
+
+    def _set(
+        self, bm25: bm25s.BM25 | None, ids: list[str], columns: Mapping[str, list], generation: int
+    ) -> None:
+        self._bm25 = bm25
+        self._ids = np.array(ids, dtype=object)
+        self._columns = {k: np.array(v, dtype=object) for k, v in columns.items()}
+        self.generation = generation
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    # -- query --------------------------------------------------------------------
+    def mask(self, where: Mapping[str, object] | None) -> np.ndarray | None:
+        if not where:
+            return None
+        mask = np.ones(len(self._ids), dtype=bool)
+        for key, value in where.items():
+            column = self._columns.get(key)
+            if column is None:
+                raise KeyError(key)
+            mask &= column == value
+        return mask
+
+    def search(
+        self, query: str, n: int, where: Mapping[str, object] | None = None
+    ) -> list[tuple[str, float]]:
+        if self._bm25 is None or n <= 0:
+            return []
+        vocab = self._bm25.vocab_dict
+        token_ids = [vocab[t] for t in tokenize(query) if t in vocab]
+        if not token_ids:
+            return []
+        scores = self._bm25.get_scores_from_ids(token_ids)
+        mask = self.mask(where)
+        if mask is not None:
+            scores = np.where(mask, scores, 0.0)
+        n = min(n, len(scores))
+        top = np.argpartition(-scores, n - 1)[:n]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(str(self._ids[i]), float(scores[i])) for i in top if scores[i] > 0]

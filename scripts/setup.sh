@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# One set-up path for the README, .ci/run and every developer.
+# Creates .venv, installs the CPU build of torch first (anything that depends on
+# torch would otherwise pull a multi-GB CUDA build), then the project with extras.
+# Idempotent: a stamp of the inputs makes a second run with nothing changed instant.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=${PYTHON:-python3}
+VENV=.venv
+STAMP="$VENV/.setup-stamp"
+want=$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1)
+
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && [ -x "$VENV/bin/rag" ]; then
+  exit 0
+fi
+
+[ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+PIP=("$VENV/bin/python" -m pip --disable-pip-version-check)
+echo "setup: installing torch (CPU) ..." >&2
+"${PIP[@]}" install -q "torch==2.13.0"
+# llama-cpp-python compiles from source once (~8 min on 2 cores); pip caches the wheel.
+echo "setup: installing the project and its extras (first run compiles llama-cpp-python) ..." >&2
+CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-2} "${PIP[@]}" install -q -e ".[all]"
+echo "$want" > "$STAMP"
+echo "setup: done" >&2
