@@ -67,5 +67,9 @@ class Settings(BaseSettings):
     temperature: float = 0.2
     max_tokens: int = 512
 
+    # Serving: RAG_AUTH="user:password" (several separated by ","), or a path to a file
+    # with one user:password per line. Unset: no login.
+    auth: str | None = None
+
     # Prompts
     prompts_dir: Path = Field(default_factory=lambda: Path(__file__).resolve().parent.parent / "prompts")

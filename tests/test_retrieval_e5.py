@@ -15,13 +15,9 @@ from tests.conftest import SEEDS
 pytestmark = pytest.mark.model
 
 
-@pytest.fixture(scope="module")
-def e5_index(tmp_path_factory: pytest.TempPathFactory) -> Index:
-    settings = Settings(index_dir=tmp_path_factory.mktemp("e5") / "index", embedder="e5")
-    index = Index(settings)
-    result = index.ingest([SEEDS])
-    assert result.count("added") == 5
-    return index
+@pytest.fixture
+def e5_index(e5_seed_index: Index) -> Index:
+    return e5_seed_index
 
 
 def test_e5_embeds_query_and_passage_differently() -> None:
