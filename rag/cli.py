@@ -35,13 +35,16 @@ def _fail(message: str, code: int = 1) -> None:
 def _user_errors() -> Iterator[None]:
     """Known failures become one clear line on stderr and a non-zero exit, not a traceback."""
     from rag.documents import DocumentError
+    from rag.draft import DraftError
     from rag.embeddings import EmbedderError
     from rag.index import IndexError_
+    from rag.llm import LLMError
+    from rag.prompts import PromptError
     from rag.retrieval import QueryError
 
     try:
         yield
-    except (DocumentError, EmbedderError, IndexError_, QueryError) as exc:
+    except (DocumentError, DraftError, EmbedderError, IndexError_, QueryError, LLMError, PromptError) as exc:
         _fail(str(exc))
 
 
@@ -191,6 +194,123 @@ def _interactive_queries() -> Iterator[str]:
         if not line:
             return
         yield line
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="问题")],
+    k: Annotated[int, typer.Option("-k", help="检索条数")] = 4,
+    where: Annotated[list[str] | None, typer.Option("--where", help="过滤 key=value，可多次")] = None,
+    variant: Annotated[str, typer.Option(help="提示词变体 prompts/ask/<variant>.yaml")] = "default",
+    as_json: JsonOpt = False,
+) -> None:
+    """依据已导入的报告回答问题，逐句标注出处并核对数字。"""
+    from rag.ask import AskResult, chat_stream
+    from rag.llm import create_llm
+    from rag.retrieval import parse_where
+
+    settings = _settings()
+    with _user_errors():
+        filters = parse_where(where)
+        index = _open_index(settings)
+        llm = create_llm(settings)
+        result: AskResult | None = None
+        for event in chat_stream(index, llm, question, k=k, where=filters, variant=variant):
+            if isinstance(event, AskResult):
+                result = event
+            elif not as_json:
+                typer.echo(event, nl=False)
+    assert result is not None
+    if as_json:
+        _print_json(result.to_json())
+        return
+    typer.echo("")
+    _print_grounding(result)
+
+
+def _print_grounding(result) -> None:
+    for c in result.citations:
+        mark = "（自动）" if c.auto else ""
+        typer.echo(f"  [{c.n}]{mark} {c.report_title}（{c.source} {c.start}-{c.end}）：{c.quote}")
+    for sentence in result.unsupported:
+        typer.echo(f"  ⚠ 未能在引用资料中核实数字：{sentence}")
+    typer.echo(f"（{result.model}，提示 {result.prompt_id}@{result.prompt_hash}）", err=True)
+
+
+@app.command()
+def draft(
+    role: Annotated[str, typer.Option("--role", help="职务，如 副乡长")],
+    section: Annotated[
+        str, typer.Option("--section", help="部分：存在问题 / 履职情况 / 下步打算 …")
+    ] = "履职情况",
+    year: Annotated[int | None, typer.Option("--year")] = None,
+    topic: Annotated[str, typer.Option("--topic", help="侧重点")] = "",
+    fact: Annotated[
+        list[str] | None, typer.Option("--fact", help="你的事实（次数、金额、项目名），可多次")
+    ] = None,
+    facts_file: Annotated[Path | None, typer.Option("--facts-file", help="每行一条事实的文本文件")] = None,
+    outline_only: Annotated[bool, typer.Option("--outline", help="只列整篇报告的提纲")] = False,
+    length: Annotated[int, typer.Option("--length", help="大致字数")] = 400,
+    variant: Annotated[str, typer.Option(help="提示词变体 prompts/draft/<variant>.yaml")] = "default",
+    as_json: JsonOpt = False,
+) -> None:
+    """按同类报告的结构和文风起草一个部分；没有依据的数字、人名、地名一律换成【待补充：…】。"""
+    from rag.draft import DraftRequest, DraftResult, draft_stream, outline
+    from rag.llm import create_llm
+
+    facts = list(fact or [])
+    if facts_file is not None:
+        try:
+            facts += [
+                line.strip() for line in facts_file.read_text(encoding="utf-8").splitlines() if line.strip()
+            ]
+        except (OSError, UnicodeDecodeError) as exc:
+            _fail(f"{facts_file}: 无法读取事实文件（{exc}）— 请提供 UTF-8 文本，每行一条事实")
+    settings = _settings()
+    with _user_errors():
+        req = DraftRequest(
+            role=role, section=section, year=year, topic=topic, facts=tuple(facts), length=length
+        )
+        index = _open_index(settings)
+        llm = create_llm(settings)
+        if outline_only:
+            result = outline(index, llm, req)
+        else:
+            result = None
+            for event in draft_stream(index, llm, req, variant=variant):
+                if isinstance(event, DraftResult):
+                    result = event
+                elif not as_json and sys.stderr.isatty():
+                    typer.echo(event, nl=False, err=True)  # live preview; the guarded text follows
+    assert result is not None
+    if as_json:
+        _print_json(result.to_json())
+        return
+    typer.echo(result.text)
+    if result.placeholders:
+        typer.echo("\n待补充：")
+        for p in result.placeholders:
+            origin = f"（模型原写“{p['original']}”）" if p["original"] else ""
+            typer.echo(f"  - {p['label']}{origin}")
+    for c in result.citations:
+        typer.echo(f"  [{c.n}] 参考 {c.report_title}（{c.source} {c.start}-{c.end}）：{c.quote[:60]}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="监听地址（默认仅本机）")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="端口")] = 7860,
+) -> None:
+    """启动网页界面（起草 / 汇编摘要 / 问答 / 知识库 / 评测）和 REST API（/api，文档见 /docs）。"""
+    from ui.app import serve as run_server
+    from ui.auth import AuthConfigError
+
+    settings = _settings()
+    typer.echo(f"界面：http://{host}:{port}/   API 文档：http://{host}:{port}/docs", err=True)
+    try:
+        run_server(settings, host=host, port=port)
+    except AuthConfigError as exc:
+        _fail(str(exc))
 
 
 @bench_app.command("ingest")

@@ -11,6 +11,17 @@ VENV=.venv
 STAMP="$VENV/.setup-stamp"
 want=$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1)
 
+# The browser test drives Debian's Chromium (no browser download); CJK fonts make its
+# screenshots readable. Installed from Debian's packages when missing and we are root.
+if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing chromium and CJK fonts (Debian packages) ..." >&2
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+  else
+    echo "setup: chromium/fonts-noto-cjk missing and not root: the browser test will be skipped" >&2
+  fi
+fi
+
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && [ -x "$VENV/bin/rag" ]; then
   exit 0
 fi

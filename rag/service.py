@@ -1,0 +1,159 @@
+"""One object the UI and the HTTP API share: the index, the LLM (created on first
+use) and the operations users run, so both front ends give the same answers.
+
+The embedded llama.cpp model is not thread-safe, so generation is serialised by
+a lock; retrieval and index reads run concurrently.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+
+from rag.ask import AskResult, chat_stream
+from rag.documents import SUPPORTED_SUFFIXES, DocumentError
+from rag.draft import DraftRequest, DraftResult, draft_stream
+from rag.index import Index, IngestResult, Progress
+from rag.llm import LLM, create_llm
+from rag.retrieval import hybrid_search
+from rag.schema import Passage
+from rag.settings import Settings
+
+_UNSAFE_NAME = re.compile(r"[^\w\u4e00-\u9fff.\-（）() ]+")
+
+
+class UploadError(ValueError):
+    pass
+
+
+def safe_upload_name(name: str) -> str:
+    """Keep only the base name, without path parts or odd characters (no traversal)."""
+    base = Path(name.replace("\\", "/")).name.strip().lstrip(".")
+    base = _UNSAFE_NAME.sub("_", base)[:120]
+    if not base or Path(base).suffix.lower() not in SUPPORTED_SUFFIXES:
+        raise UploadError(f"{name!r}: 不支持的文件类型 — 请上传 {'、'.join(SUPPORTED_SUFFIXES)} 文件")
+    return base
+
+
+class Service:
+    def __init__(self, settings: Settings, *, llm: LLM | None = None, index: Index | None = None) -> None:
+        self.settings = settings
+        self.index = index or Index(settings)
+        self._llm = llm
+        self._create_lock = threading.Lock()
+
+    # -- the model -----------------------------------------------------------------
+    @property
+    def llm(self) -> LLM:
+        with self._create_lock:
+            if self._llm is None:
+                self._llm = create_llm(self.settings)
+            return self._llm
+
+    def llm_description(self) -> str:
+        s = self.settings
+        if s.llm_base_url:
+            return f"OpenAI 兼容接口 {s.llm_base_url}（模型 {s.llm_model or '自动'}）"
+        return f"内置模型 Qwen2.5-Coder-{s.local_model.upper()}-Instruct（llama.cpp，本机）"
+
+    def llm_status(self) -> str | None:
+        """None when the LLM looks usable, else a message for a banner."""
+        if not self.settings.llm_base_url:
+            return None
+        import urllib.error
+        import urllib.request
+
+        url = self.settings.llm_base_url.rstrip("/") + "/models"
+        try:
+            urllib.request.urlopen(url, timeout=3)
+        except urllib.error.HTTPError:
+            return None  # reachable (auth problems show on first use with a clear message)
+        except OSError as exc:
+            url = self.settings.llm_base_url
+            return f"无法连接大模型接口 RAG_LLM_BASE_URL={url}（{type(exc).__name__}），请检查服务是否启动"
+        return None
+
+    # -- reading ---------------------------------------------------------------------
+    def search(self, query: str, *, k: int = 5, where: Mapping[str, object] | None = None) -> list[Passage]:
+        return hybrid_search(self.index, query, k=k, where=where)
+
+    def ask_stream(
+        self,
+        question: str,
+        *,
+        k: int = 4,
+        where: Mapping[str, object] | None = None,
+        history: Sequence[Mapping[str, str]] | None = None,
+        variant: str = "default",
+    ) -> Iterator[str | AskResult]:
+        # The embedded model serialises its own calls; an endpoint may serve several.
+        return chat_stream(self.index, self.llm, question, k=k, where=where, history=history, variant=variant)
+
+    def draft_stream(
+        self,
+        req: DraftRequest,
+        *,
+        message: str = "",
+        history: Sequence[Mapping[str, str]] | None = None,
+        variant: str = "default",
+    ) -> Iterator[str | DraftResult]:
+        return draft_stream(self.index, self.llm, req, message=message, history=history, variant=variant)
+
+    def documents(self) -> list[dict]:
+        docs = self.index.store.documents()
+        reports = self.index.store.reports()
+        for d in docs:
+            d["report_list"] = [
+                {"index": r.index, "title": r.title, "role": r.role, "year": r.year, "level": r.level}
+                for r in reports
+                if r.source == d["source"]
+            ]
+        return docs
+
+    # -- writing ---------------------------------------------------------------------
+    def upload_dir(self) -> Path:
+        path = Path(self.settings.index_dir) / "uploads"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def save_upload(self, name: str, data: bytes) -> Path:
+        limit = int(self.settings.max_file_mb * 1024 * 1024)
+        safe = safe_upload_name(name)
+        if len(data) > limit:
+            size = len(data) / 1048576
+            limit_mb = self.settings.max_file_mb
+            raise UploadError(f"{safe}: 文件过大（{size:.1f} MB，上限 {limit_mb} MB）— 请拆分后上传")
+        dest = self.upload_dir() / safe
+        tmp = dest.with_name(dest.name + ".part")
+        tmp.write_bytes(data)
+        tmp.replace(dest)
+        return dest
+
+    def save_upload_file(self, path: Path, name: str | None = None) -> Path:
+        """Copy a file Gradio already stored in its temp dir into the upload folder."""
+        limit = int(self.settings.max_file_mb * 1024 * 1024)
+        safe = safe_upload_name(name or path.name)
+        if path.stat().st_size > limit:
+            raise UploadError(f"{safe}: 文件过大（上限 {self.settings.max_file_mb} MB）")
+        dest = self.upload_dir() / safe
+        shutil.copyfile(path, dest)
+        return dest
+
+    def ingest(self, paths: Sequence[Path], progress: Progress | None = None) -> IngestResult:
+        return self.index.ingest(paths, progress=progress or (lambda *_: None))
+
+    def remove(self, source: str) -> tuple[str, int]:
+        key = self.index.resolve_source(source)
+        n = self.index.remove(key)
+        uploaded = self.upload_dir() / Path(key).name
+        if Path(key).parent.name == "uploads" and uploaded.exists():
+            uploaded.unlink()
+        return key, n
+
+
+ProgressCallback = Callable[[str, int, int], None]
+
+__all__ = ["DocumentError", "ProgressCallback", "Service", "UploadError", "safe_upload_name"]

@@ -1,0 +1,81 @@
+"""A person's path through the UI in headless Chromium (Debian's, driven by Playwright
+without downloading a browser): draft with a streamed reply and a citation, then upload
+a file in 知识库. Screenshots land in test-artifacts/."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from rag.draft import DraftRequest, find_exemplars
+from rag.llm_fake import ScriptedLLM
+from tests.conftest import REPO
+from tests.ui_support import running_server, scripted_service
+
+pytestmark = pytest.mark.server
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not installed at {CHROMIUM}: run `bash scripts/setup.sh` (it installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def test_draft_then_upload_in_the_browser(browser, tmp_path: Path) -> None:
+    service = scripted_service(tmp_path)
+    req = DraftRequest(role="副乡长", section="存在问题", topic="安全生产")
+    borrowed = find_exemplars(service.index, req)[0].chunk.text.split("。")[0] + "。"
+    service._llm = ScriptedLLM(default=f"{borrowed}全年开展安全生产检查26次，排查隐患45处。", chunk_chars=4)
+    ARTIFACTS.mkdir(exist_ok=True)
+    upload = tmp_path / "新报告.txt"
+    upload.write_text("宣传委员2024年述职报告\n一、履职情况\n全年组织理论宣讲18场次。\n", encoding="utf-8")
+
+    with running_server(service) as url:
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.set_default_timeout(60_000)
+        page.goto(url, wait_until="load")  # Gradio keeps a connection open: never "networkidle"
+        page.get_by_label("侧重点").wait_for()
+        page.get_by_label("侧重点").fill("安全生产")
+        page.get_by_label("我的事实（每行一条：次数、金额、项目名…）").fill("全年开展安全生产检查26次")
+        page.get_by_label("输入要求或修改意见").fill("写存在问题部分")
+        page.get_by_role("button", name="发送").click()
+        page.wait_for_selector("mark.placeholder", timeout=60_000)
+        page.wait_for_selector("#cite-1", timeout=60_000)
+        chat_text = page.locator(".placeholders").inner_text()
+        assert "45处" in chat_text  # the invented figure is named in the to-fill list
+        bot = page.locator("mark.placeholder").first.inner_text()
+        assert bot.startswith("【待补充")
+        assert "26次" in page.content()
+        page.screenshot(path=str(ARTIFACTS / "draft.png"), full_page=True)
+
+        page.get_by_role("tab", name="知识库").click()
+        page.locator("input[type=file]").first.set_input_files(str(upload))
+        page.get_by_role("button", name="导入", exact=True).click()
+        deadline = time.monotonic() + 120
+        while not any(d["source"].endswith("新报告.txt") for d in service.documents()):
+            assert time.monotonic() < deadline, "the upload was not ingested"
+            time.sleep(0.5)
+        page.get_by_text("宣传委员2024年述职报告").first.wait_for(state="attached")
+        page.wait_for_timeout(1000)  # let the tables repaint before the screenshot
+        page.screenshot(path=str(ARTIFACTS / "library.png"), full_page=True)

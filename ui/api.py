@@ -1,0 +1,192 @@
+"""The REST API (FastAPI). JSON shapes match the CLI's ``--json`` output."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, File, HTTPException, Request, UploadFile
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, Field
+
+from rag.ask import AskResult
+from rag.documents import DocumentError
+from rag.draft import DraftError, DraftRequest, DraftResult
+from rag.embeddings import EmbedderError
+from rag.index import EmbedderMismatchError, IndexBusyError, IndexError_
+from rag.llm import LLMError
+from rag.prompts import PromptError
+from rag.retrieval import QueryError, validate_where
+from rag.service import Service, UploadError
+
+# Known failures → HTTP status; the body is {"error": message-that-says-what-to-do}.
+ERROR_STATUS: tuple[tuple[type[Exception], int], ...] = (
+    (IndexBusyError, 409),
+    (EmbedderMismatchError, 409),
+    (LLMError, 502),
+    (UploadError, 400),
+    (DocumentError, 400),
+    (QueryError, 400),
+    (DraftError, 400),
+    (PromptError, 400),
+    (EmbedderError, 500),
+    (IndexError_, 404),
+)
+
+
+def error_status(exc: Exception) -> int | None:
+    return next((status for kind, status in ERROR_STATUS if isinstance(exc, kind)), None)
+
+
+class Message(BaseModel):
+    role: str
+    content: str
+
+
+class SearchBody(BaseModel):
+    query: str
+    k: int = 5
+    where: dict[str, Any] = Field(default_factory=dict)
+
+
+class AskBody(BaseModel):
+    question: str
+    k: int = 4
+    where: dict[str, Any] = Field(default_factory=dict)
+    history: list[Message] = Field(default_factory=list)
+    variant: str = "default"
+    stream: bool = False
+
+
+class DraftBody(BaseModel):
+    role: str
+    section: str = "履职情况"
+    year: int | None = None
+    topic: str = ""
+    facts: list[str] = Field(default_factory=list)
+    length: int = 400
+    message: str = ""
+    history: list[Message] = Field(default_factory=list)
+    variant: str = "default"
+    stream: bool = True
+
+
+def _sse(event: str, data: Any) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def _sse_stream(events: Iterator) -> Iterator[str]:
+    """Text pieces as `token` events, the checked result as `result`, failures as `error`."""
+    try:
+        for event in events:
+            if isinstance(event, str):
+                yield _sse("token", {"text": event})
+            else:
+                yield _sse("result", event.to_json())
+    except Exception as exc:  # the stream has started: report in-band, keep what was sent
+        status = error_status(exc)
+        if status is None:
+            raise
+        yield _sse("error", {"error": str(exc), "status": status})
+
+
+def _final(events: Iterator) -> dict:
+    result = None
+    for event in events:
+        if isinstance(event, AskResult | DraftResult):
+            result = event
+    assert result is not None
+    return result.to_json()
+
+
+def create_router(service: Service) -> APIRouter:
+    router = APIRouter(prefix="/api")
+
+    @router.get("/health")
+    def health() -> dict:
+        counts = service.index.store.counts()
+        return {
+            "llm": service.llm_description(),
+            "llm_problem": service.llm_status(),
+            "embedder": service.index.store.get_meta("embedder_id") or service.settings.embedder,
+            **counts,
+        }
+
+    @router.post("/search")
+    def search(body: SearchBody) -> list[dict]:
+        passages = service.search(body.query, k=body.k, where=validate_where(body.where))
+        return [p.to_json() for p in passages]
+
+    @router.post("/ask")
+    def ask(body: AskBody):
+        events = service.ask_stream(
+            body.question,
+            k=body.k,
+            where=validate_where(body.where),
+            history=[m.model_dump() for m in body.history],
+            variant=body.variant,
+        )
+        if body.stream:
+            return StreamingResponse(_sse_stream(events), media_type="text/event-stream")
+        return _final(events)
+
+    @router.post("/draft")
+    def draft(body: DraftBody):
+        req = DraftRequest(
+            role=body.role,
+            section=body.section,
+            year=body.year,
+            topic=body.topic,
+            facts=tuple(body.facts),
+            length=body.length,
+        )
+        req.kind  # noqa: B018 - a bad section is a 400 before the stream starts
+        events = service.draft_stream(
+            req, message=body.message, history=[m.model_dump() for m in body.history], variant=body.variant
+        )
+        if body.stream:
+            return StreamingResponse(_sse_stream(events), media_type="text/event-stream")
+        return _final(events)
+
+    @router.post("/ingest")
+    def ingest(files: list[UploadFile] = File(...)) -> dict:  # noqa: B008 - FastAPI's idiom
+        saved: list[Path] = []
+        errors: list[dict] = []
+        for f in files:
+            try:
+                saved.append(service.save_upload(f.filename or "", f.file.read()))
+            except UploadError as exc:
+                errors.append({"source": f.filename, "status": "error", "error": str(exc)})
+        result = service.ingest(saved).to_json() if saved else {"files": [], "errors": 0}
+        result["files"] = errors + result["files"]
+        result["errors"] = result.get("errors", 0) + len(errors)
+        if not saved or all(f["status"] == "error" for f in result["files"]):
+            return JSONResponse(result, status_code=400)
+        return result
+
+    @router.get("/documents")
+    def documents() -> list[dict]:
+        return service.documents()
+
+    @router.delete("/documents/{source:path}")
+    def delete_document(source: str) -> dict:
+        key, n = service.remove(source)
+        return {"source": key, "chunks_removed": n}
+
+    return router
+
+
+def install_error_handlers(app) -> None:
+    async def handle(request: Request, exc: Exception):
+        status = error_status(exc)
+        if status is None:
+            raise exc
+        return JSONResponse({"error": str(exc)}, status_code=status)
+
+    for kind, _status in ERROR_STATUS:
+        app.add_exception_handler(kind, handle)
+
+
+__all__ = ["HTTPException", "create_router", "install_error_handlers"]
