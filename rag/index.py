@@ -249,9 +249,10 @@ class Index:
         self._sync_keywords()
         return {"orphans_removed": len(orphans), "vectors_restored": len(missing)}
 
-    def _sync_keywords(self) -> None:
+    def _sync_keywords(self, *, save: bool = True) -> None:
+        """Make the keyword index match the store's generation (writers save it)."""
         generation = self.store.generation
-        if self.keywords.generation is None:
+        if self.keywords.generation != generation:
             self.keywords.load()
         if self.keywords.generation == generation:
             return
@@ -261,6 +262,7 @@ class Index:
             [f"{c.header()}\n{c.text}" for c in chunks],
             [self._filter_row(c) for c in chunks],
             generation,
+            save=save,
         )
 
     @staticmethod
@@ -275,11 +277,10 @@ class Index:
         }
 
     def ensure_keywords(self) -> KeywordIndex:
-        """The keyword index for reading; rebuilt if another process changed the store."""
-        if self.keywords.generation is None:
-            self.keywords.load()
+        """The keyword index for reading. Follows other processes' ingests; a reader
+        never writes it (a stale or missing one on disk is rebuilt in memory only)."""
         if self.keywords.generation != self.store.generation:
-            self._sync_keywords()
+            self._sync_keywords(save=False)
         return self.keywords
 
     # -- reading -------------------------------------------------------------------

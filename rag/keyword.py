@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import shutil
+import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -38,46 +40,75 @@ class KeywordIndex:
         self._ids: np.ndarray = np.array([], dtype=object)
         self._columns: dict[str, np.ndarray] = {}
         self.generation: int | None = None
+        self._version: str | None = None  # the CURRENT folder loaded
 
     # -- build / persist --------------------------------------------------------
+    # Layout: <dir>/CURRENT names the live version folder <dir>/g<generation>-<n>/. A writer
+    # builds a new folder, then swaps CURRENT atomically (os.replace); readers in other
+    # processes always see a complete version, never a half-written one.
     def build(
-        self, chunk_ids: Sequence[str], texts: Sequence[str], meta: Sequence[Mapping], generation: int
+        self,
+        chunk_ids: Sequence[str],
+        texts: Sequence[str],
+        meta: Sequence[Mapping],
+        generation: int,
+        *,
+        save: bool = True,
     ) -> None:
-        """Index the whole corpus and save it atomically (write aside, then swap)."""
         bm25 = None
         if chunk_ids:
             bm25 = bm25s.BM25()
             bm25.index([tokenize(t) for t in texts], show_progress=False)
-        tmp = self.directory.with_name(self.directory.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        if bm25 is not None:
-            bm25.save(tmp / "bm25", show_progress=False)
         columns = {k: [m.get(k) for m in meta] for k in FILTER_KEYS}
-        (tmp / "rows.json").write_text(
-            json.dumps(
-                {"generation": generation, "ids": list(chunk_ids), "columns": columns}, ensure_ascii=False
-            ),
-            encoding="utf-8",
-        )
-        old = self.directory.with_name(self.directory.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        if self.directory.exists():
-            self.directory.rename(old)
-        tmp.rename(self.directory)
-        shutil.rmtree(old, ignore_errors=True)
+        if save:
+            self._save(bm25, list(chunk_ids), columns, generation)
         self._set(bm25, list(chunk_ids), columns, generation)
 
+    def _save(self, bm25: bm25s.BM25 | None, ids: list[str], columns: dict, generation: int) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        name = f"g{generation}-{uuid.uuid4().hex[:8]}"
+        tmp = self.directory / f"{name}.tmp"
+        tmp.mkdir()
+        if bm25 is not None:
+            bm25.save(tmp / "bm25", show_progress=False)
+        rows = {"generation": generation, "ids": ids, "columns": columns}
+        (tmp / "rows.json").write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+        tmp.rename(self.directory / name)
+        pointer = self.directory / "CURRENT.tmp"
+        pointer.write_text(name, encoding="utf-8")
+        os.replace(pointer, self.directory / "CURRENT")
+        self._version = name
+        # Keep the previous version a little longer for a reader that is loading it.
+        versions = sorted(
+            (p for p in self.directory.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime
+        )
+        for old in versions[:-2]:
+            shutil.rmtree(old, ignore_errors=True)
+
+    def current_version(self) -> str | None:
+        try:
+            return (self.directory / "CURRENT").read_text(encoding="utf-8").strip() or None
+        except FileNotFoundError:
+            return None
+
     def load(self) -> bool:
-        rows_file = self.directory / "rows.json"
-        if not rows_file.exists():
-            return False
-        rows = json.loads(rows_file.read_text(encoding="utf-8"))
-        bm25 = None
-        if rows["ids"]:
-            bm25 = bm25s.BM25.load(self.directory / "bm25", show_progress=False)
-        self._set(bm25, rows["ids"], rows["columns"], rows["generation"])
-        return True
+        """Load the live version; False when there is none yet."""
+        for _attempt in range(5):
+            version = self.current_version()
+            if version is None:
+                return False
+            if version == self._version:
+                return True
+            folder = self.directory / version
+            try:
+                rows = json.loads((folder / "rows.json").read_text(encoding="utf-8"))
+                bm25 = bm25s.BM25.load(folder / "bm25", show_progress=False) if rows["ids"] else None
+            except FileNotFoundError:
+                continue  # a writer swapped versions while we read: read CURRENT again
+            self._set(bm25, rows["ids"], rows["columns"], rows["generation"])
+            self._version = version
+            return True
+        return False
 
     def _set(
         self, bm25: bm25s.BM25 | None, ids: list[str], columns: Mapping[str, list], generation: int
