@@ -331,6 +331,34 @@ def bench_ingest_cmd(
             typer.echo(f"{key:32} {value}")
 
 
+@bench_app.command("soak")
+def bench_soak_cmd(
+    clients: Annotated[int, typer.Option(help="并发客户端数")] = 8,
+    seconds: Annotated[float, typer.Option(help="持续秒数（到时自动停止）")] = 20.0,
+    url: Annotated[
+        str | None, typer.Option(help="已在运行的服务（仅限本机地址）；省略则临时启动一个")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """对本机 HTTP API 做有界的并发压测：请求数、错误数、p50/p95 延迟。"""
+    from rag.soak import SoakError, local_server, soak
+
+    settings = _settings()
+    try:
+        if url:
+            figures = soak(url, clients=clients, seconds=seconds)
+        else:
+            with local_server(settings) as local:
+                figures = soak(local, clients=clients, seconds=seconds)
+    except SoakError as exc:
+        _fail(str(exc))
+    if as_json:
+        _print_json(figures)
+    else:
+        for key, value in figures.items():
+            typer.echo(f"{key:16} {value}")
+
+
 def main() -> None:
     app()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -88,12 +89,16 @@ class Index:
         self._embedder = embedder
         self._vectors: VectorStore | None = None
         self.keywords = KeywordIndex(self.dir / "keyword")
+        # Server threads race to create the lazy parts on first use; Chroma's client
+        # fails ("Could not connect to tenant") when built concurrently.
+        self._init_lock = threading.RLock()
 
     # -- components, created on first use (``index info`` needs no model) ------------
     @property
     def embedder(self) -> Embedder:
-        if self._embedder is None:
-            self._embedder = create_embedder(self.settings)
+        with self._init_lock:
+            if self._embedder is None:
+                self._embedder = create_embedder(self.settings)
         self._check_embedder(self._embedder)
         return self._embedder
 
@@ -107,9 +112,10 @@ class Index:
 
     @property
     def vectors(self) -> VectorStore:
-        if self._vectors is None:
-            self._vectors = VectorStore(self.settings, self.embedder)
-        return self._vectors
+        with self._init_lock:
+            if self._vectors is None:
+                self._vectors = VectorStore(self.settings, self.embedder)
+            return self._vectors
 
     def close(self) -> None:
         self.store.close()
@@ -280,7 +286,8 @@ class Index:
         """The keyword index for reading. Follows other processes' ingests; a reader
         never writes it (a stale or missing one on disk is rebuilt in memory only)."""
         if self.keywords.generation != self.store.generation:
-            self._sync_keywords(save=False)
+            with self._init_lock:  # one rebuild, not one per server thread
+                self._sync_keywords(save=False)
         return self.keywords
 
     # -- reading -------------------------------------------------------------------

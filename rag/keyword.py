@@ -11,6 +11,7 @@ import re
 import shutil
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import bm25s
@@ -33,14 +34,33 @@ def tokenize(text: str) -> list[str]:
     ]
 
 
+@dataclass(frozen=True)
+class _Snapshot:
+    """Everything a query reads, swapped as one reference so a concurrent rebuild
+    can never pair a new BM25 matrix with old ids."""
+
+    bm25: bm25s.BM25 | None
+    ids: np.ndarray
+    columns: dict[str, np.ndarray]
+    generation: int | None
+
+
+_EMPTY = _Snapshot(None, np.array([], dtype=object), {}, None)
+
+
 class KeywordIndex:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self._bm25: bm25s.BM25 | None = None
-        self._ids: np.ndarray = np.array([], dtype=object)
-        self._columns: dict[str, np.ndarray] = {}
-        self.generation: int | None = None
+        self._snap = _EMPTY
         self._version: str | None = None  # the CURRENT folder loaded
+
+    @property
+    def generation(self) -> int | None:
+        return self._snap.generation
+
+    @property
+    def ids(self) -> list[str]:
+        return self._snap.ids.tolist()
 
     # -- build / persist --------------------------------------------------------
     # Layout: <dir>/CURRENT names the live version folder <dir>/g<generation>-<n>/. A writer
@@ -113,21 +133,20 @@ class KeywordIndex:
     def _set(
         self, bm25: bm25s.BM25 | None, ids: list[str], columns: Mapping[str, list], generation: int
     ) -> None:
-        self._bm25 = bm25
-        self._ids = np.array(ids, dtype=object)
-        self._columns = {k: np.array(v, dtype=object) for k, v in columns.items()}
-        self.generation = generation
+        cols = {k: np.array(v, dtype=object) for k, v in columns.items()}
+        self._snap = _Snapshot(bm25, np.array(ids, dtype=object), cols, generation)
 
     def __len__(self) -> int:
-        return len(self._ids)
+        return len(self._snap.ids)
 
     # -- query --------------------------------------------------------------------
-    def mask(self, where: Mapping[str, object] | None) -> np.ndarray | None:
+    @staticmethod
+    def _mask(snap: _Snapshot, where: Mapping[str, object] | None) -> np.ndarray | None:
         if not where:
             return None
-        mask = np.ones(len(self._ids), dtype=bool)
+        mask = np.ones(len(snap.ids), dtype=bool)
         for key, value in where.items():
-            column = self._columns.get(key)
+            column = snap.columns.get(key)
             if column is None:
                 raise KeyError(key)
             mask &= column == value
@@ -136,17 +155,18 @@ class KeywordIndex:
     def search(
         self, query: str, n: int, where: Mapping[str, object] | None = None
     ) -> list[tuple[str, float]]:
-        if self._bm25 is None or n <= 0:
+        snap = self._snap
+        if snap.bm25 is None or n <= 0:
             return []
-        vocab = self._bm25.vocab_dict
+        vocab = snap.bm25.vocab_dict
         token_ids = [vocab[t] for t in tokenize(query) if t in vocab]
         if not token_ids:
             return []
-        scores = self._bm25.get_scores_from_ids(token_ids)
-        mask = self.mask(where)
+        scores = snap.bm25.get_scores_from_ids(token_ids)
+        mask = self._mask(snap, where)
         if mask is not None:
             scores = np.where(mask, scores, 0.0)
         n = min(n, len(scores))
         top = np.argpartition(-scores, n - 1)[:n]
         top = top[np.argsort(-scores[top], kind="stable")]
-        return [(str(self._ids[i]), float(scores[i])) for i in top if scores[i] > 0]
+        return [(str(snap.ids[i]), float(scores[i])) for i in top if scores[i] > 0]

@@ -16,7 +16,7 @@ def _consistent(index: Index) -> None:
     store_ids = set(index.store.chunk_ids())
     assert index.vectors.ids() == store_ids
     kw = index.ensure_keywords()
-    assert set(kw._ids.tolist()) == store_ids
+    assert set(kw.ids) == store_ids
 
 
 def test_ingest_seeds_counts_and_offsets(hash_settings: Settings, seeds_copy: Path) -> None:

@@ -41,7 +41,7 @@ def _consistent(settings: Settings) -> dict[str, int]:
     store_ids = index.store.chunk_ids()
     assert len(store_ids) == len(set(store_ids)), "duplicate chunks in the store"
     assert index.vectors.ids() == set(store_ids), "Chroma and the store disagree"
-    assert set(index.ensure_keywords()._ids.tolist()) == set(store_ids), "keyword index disagrees"
+    assert set(index.ensure_keywords().ids) == set(store_ids), "keyword index disagrees"
     counts = index.store.counts()
     index.close()
     return counts
@@ -114,3 +114,16 @@ def test_second_concurrent_ingest_is_refused_clearly(tmp_path: Path) -> None:
     assert second.returncode == 1
     assert "正在使用索引" in second.stderr and "Traceback" not in second.stderr
     assert holder.store.counts()["chunks"] == 0
+
+
+def test_soak_of_the_http_api_sees_no_errors(tmp_path: Path) -> None:
+    from rag.soak import SoakError, local_server, soak
+
+    settings = Settings(index_dir=tmp_path / "index", embedder="hash")
+    Index(settings).ingest([SEEDS])
+    with local_server(settings) as url:
+        figures = soak(url, clients=4, seconds=4)
+    assert figures["requests"] > 10 and figures["errors"] == 0, figures
+    assert figures["p95_ms"] >= figures["p50_ms"] > 0
+    with pytest.raises(SoakError, match="本机"):
+        soak("http://10.0.0.5:7860", clients=1, seconds=1)
