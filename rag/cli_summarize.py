@@ -1,0 +1,120 @@
+"""``rag summarize``: a 汇编 → a leader's brief (Markdown on stdout, or .docx/.md, or JSON).
+
+Registered on the main app by rag/cli.py: ``from rag.cli_summarize import register; register(app)``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+_STAGES = {"reports": "报告", "reduce": "汇总"}
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"错误：{message}", err=True)
+    raise typer.Exit(1)
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Known failures: one clear line on stderr and exit 1, never a traceback."""
+    from rag.documents import DocumentError
+    from rag.export import ExportError
+    from rag.llm import LLMError
+    from rag.prompts import PromptError
+    from rag.summarize import SummarizeError
+
+    try:
+        yield
+    except (DocumentError, SummarizeError, LLMError, PromptError, ExportError) as exc:
+        _fail(str(exc))
+    except OSError as exc:  # writing --out: permission denied, disk full …
+        _fail(f"{exc.filename or ''}: 无法写入（{exc.strerror}）— 请检查输出路径和权限")
+
+
+def _progress() -> tuple[Callable[[str, int, int], None], Callable[[], None]]:
+    """A tqdm bar per stage on a terminal; silent when stderr is not a TTY (pipes, CI)."""
+    if not sys.stderr.isatty():
+        return (lambda stage, done, total: None), (lambda: None)
+    from tqdm import tqdm
+
+    bars: dict[str, tqdm] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            bar = bars[stage] = tqdm(total=total, desc=_STAGES.get(stage, stage), unit="篇", file=sys.stderr)
+        bar.n = done
+        bar.refresh()
+
+    def close() -> None:
+        for bar in bars.values():
+            bar.close()
+
+    return update, close
+
+
+def summarize_command(
+    path: Annotated[Path, typer.Argument(help="汇编文件（.txt/.md/.docx/.pdf，含多篇述职报告）")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="写入 brief.docx 或 brief.md")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON（含每条的原文位置与核对结果）")] = False,
+    concurrency: Annotated[
+        int,
+        typer.Option(
+            "--concurrency",
+            "-c",
+            min=1,
+            max=32,
+            help="并发调用模型数（仅 OpenAI 兼容服务；本地模型始终串行）",
+        ),
+    ] = 1,
+    variant: Annotated[
+        str, typer.Option("--variant", help="提示变体 prompts/summarize_item/<变体>.yaml")
+    ] = "default",
+    max_items: Annotated[int, typer.Option("--max-items", min=1, max=20, help="每篇列入综述的成效条数")] = 5,
+) -> None:
+    """把述职报告汇编整理成领导阅读的综述：每个数据都可回查到原文位置。"""
+    from rag.export import write_brief
+    from rag.llm import create_llm
+    from rag.settings import Settings
+    from rag.summarize import summarize
+
+    settings = Settings()
+    with _user_errors():
+        if out is not None and out.suffix.lower() not in (".docx", ".md", ".markdown"):
+            _fail(f"{out}: 不支持的输出格式 {out.suffix or '（无扩展名）'} — 请用 .docx 或 .md")
+        update, close = _progress()
+        try:
+            brief = summarize(
+                path,
+                create_llm(settings),
+                settings,
+                progress=update,
+                concurrency=concurrency,
+                variant=variant,
+                max_items=max_items,
+            )
+        finally:
+            close()
+        written = write_brief(brief, out) if out is not None else None
+    if as_json:
+        typer.echo(json.dumps(brief.to_json(), ensure_ascii=False, indent=2))
+    elif written is None:
+        typer.echo(brief.markdown)
+    if written is not None:
+        typer.echo(
+            f"已写入 {written}（数据核对 {brief.figures_checked} 项，未核实 {brief.figures_unsupported} 项）",
+            err=True,
+        )
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``rag summarize`` to the main app."""
+    app.command("summarize")(summarize_command)
