@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
 from typing import Protocol
@@ -93,6 +94,13 @@ class SentenceTransformerEmbedder:
         return self.embed_passages([text])[0]
 
 
+@functools.lru_cache(maxsize=1 << 20)
+def _gram_feature(gram: str, dim: int) -> tuple[int, float]:
+    """(bucket, sign) of one character n-gram; memoised: a corpus reuses few thousand grams."""
+    digest = hashlib.blake2b(gram.encode(), digest_size=8).digest()
+    return int.from_bytes(digest[:4], "little") % dim, (1.0 if digest[4] & 1 else -1.0)
+
+
 class HashEmbedder:
     """Deterministic character uni/bi-gram feature hashing, L2-normalised.
 
@@ -105,14 +113,14 @@ class HashEmbedder:
         self.id = f"hash/char-ngram-{dim}"
 
     def _vector(self, text: str) -> np.ndarray:
-        vec = np.zeros(self.dim, dtype=np.float32)
         grams = list(text) + [text[i : i + 2] for i in range(len(text) - 1)]
-        for gram in grams:
-            if gram.isspace():
-                continue
-            digest = hashlib.blake2b(gram.encode(), digest_size=8).digest()
-            bucket = int.from_bytes(digest[:4], "little") % self.dim
-            vec[bucket] += 1.0 if digest[4] & 1 else -1.0
+        features = [_gram_feature(g, self.dim) for g in grams if not g.isspace()]
+        if features:
+            buckets, signs = zip(*features, strict=True)
+            # Sums of ±1 are exact in float64 and in float32: the same vector as adding one by one.
+            vec = np.bincount(buckets, weights=signs, minlength=self.dim).astype(np.float32)
+        else:
+            vec = np.zeros(self.dim, dtype=np.float32)
         norm = float(np.linalg.norm(vec))
         return vec / norm if norm else vec
 

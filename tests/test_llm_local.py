@@ -99,3 +99,12 @@ def test_yes_probability_prefix_reuse_matches_cold_eval(llm):
     first = llm.complete(msgs, max_tokens=1, temperature=0.0).text.strip()
     assert first[:1] in ("是", "否")
     assert (first[:1] == "是") == (cold > 0.5)
+
+
+def test_judge_15b_separates_supported_from_changed_figure():
+    """The 1.5B is the support judge (DESIGN.md); the 0.5B orders only obvious cases."""
+    big = local_llm("1.5b")
+    supported = big.yes_probability(judge("新建村级文化广场800平米。"))
+    changed = big.yes_probability(judge("新建村级文化广场2000平米。"))
+    unrelated = big.yes_probability(judge("全年引进外资5亿元，建成三座跨江大桥。"))
+    assert supported > 0.5 > max(changed, unrelated), (supported, changed, unrelated)
