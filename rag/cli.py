@@ -359,6 +359,20 @@ def bench_soak_cmd(
             typer.echo(f"{key:16} {value}")
 
 
+def _register_subcommands() -> None:
+    """Commands that live in their own modules (summarize, check/eval, benchmarks)."""
+    from rag.cli_bench import register as register_bench
+    from rag.cli_eval import register as register_eval
+    from rag.cli_summarize import register as register_summarize
+
+    register_summarize(app)
+    register_eval(app)
+    register_bench(bench_app)
+
+
+_register_subcommands()
+
+
 def main() -> None:
     app()
 

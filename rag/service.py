@@ -102,6 +102,18 @@ class Service:
     ) -> Iterator[str | DraftResult]:
         return draft_stream(self.index, self.llm, req, message=message, history=history, variant=variant)
 
+    def summarize(self, path: Path, *, progress: Progress | None = None, concurrency: int = 1):
+        """A leader's brief of a 汇编 file (rag.summarize), verified figure by figure."""
+        from rag.summarize import summarize
+
+        return summarize(path, self.llm, self.settings, progress=progress, concurrency=concurrency)
+
+    def check(self, text: str, sources: Sequence[Path | str], *, judge: bool = True):
+        """Sentence-by-sentence consistency of ``text`` with the given source files or texts."""
+        from rag.check import check_text
+
+        return check_text(text, sources, self.llm if judge else None, self.settings)
+
     def documents(self) -> list[dict]:
         docs = self.index.store.documents()
         reports = self.index.store.reports()

@@ -138,3 +138,23 @@ def test_real_http_with_auth(tmp_path: Path) -> None:
         )
         events = [json.loads(line[6:]) for line in r.text.splitlines() if line.startswith("data: ")]
         assert "800平米" in events[-1]["answer"]
+
+
+def test_summarize_endpoint_returns_verified_brief(client: TestClient) -> None:
+    from tests.conftest import SEEDS
+
+    data = (SEEDS / "003_a42557382749c262.txt").read_bytes()
+    r = client.post("/api/summarize", files=[("file", ("汇编.txt", data, "text/plain"))])
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert [rep["role"] for rep in out["reports"]] == ["乡长", "副乡长", "副乡长", "组织部长", "宣传部长"]
+    assert out["figures_unsupported"] == 0 and "brief_markdown" in out
+    r = client.post("/api/summarize", files=[("file", ("x.exe", b"MZ", "application/octet-stream"))])
+    assert r.status_code == 400 and "不支持的文件类型" in r.json()["error"]
+
+
+def test_check_endpoint_flags_a_changed_figure(client: TestClient) -> None:
+    source = "化眉村完成800平米茶叶加工厂建设。"
+    body = {"text": "化眉村完成900平米茶叶加工厂建设。", "sources": [source], "judge": False}
+    out = client.post("/api/check", json=body).json()
+    assert out["sentences"][0]["verdict"] == "figure_mismatch"

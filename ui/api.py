@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,8 @@ from rag.index import EmbedderMismatchError, IndexBusyError, IndexError_
 from rag.llm import LLMError
 from rag.prompts import PromptError
 from rag.retrieval import QueryError, validate_where
-from rag.service import Service, UploadError
+from rag.service import Service, UploadError, safe_upload_name
+from rag.summarize import SummarizeError
 
 # Known failures → HTTP status; the body is {"error": message-that-says-what-to-do}.
 ERROR_STATUS: tuple[tuple[type[Exception], int], ...] = (
@@ -30,6 +32,7 @@ ERROR_STATUS: tuple[tuple[type[Exception], int], ...] = (
     (DocumentError, 400),
     (QueryError, 400),
     (DraftError, 400),
+    (SummarizeError, 400),
     (PromptError, 400),
     (EmbedderError, 500),
     (IndexError_, 404),
@@ -58,6 +61,12 @@ class AskBody(BaseModel):
     history: list[Message] = Field(default_factory=list)
     variant: str = "default"
     stream: bool = False
+
+
+class CheckBody(BaseModel):
+    text: str
+    sources: list[str]  # source texts
+    judge: bool = True
 
 
 class DraftBody(BaseModel):
@@ -149,6 +158,21 @@ def create_router(service: Service) -> APIRouter:
         if body.stream:
             return StreamingResponse(_sse_stream(events), media_type="text/event-stream")
         return _final(events)
+
+    @router.post("/summarize")
+    def summarize(file: UploadFile = File(...), concurrency: int = 1) -> dict:  # noqa: B008
+        with tempfile.TemporaryDirectory() as tmp:
+            name = safe_upload_name(file.filename or "")
+            path = Path(tmp) / name
+            data = file.file.read()
+            if len(data) > service.settings.max_file_mb * 1048576:
+                raise UploadError(f"{name}: 文件过大（上限 {service.settings.max_file_mb} MB）")
+            path.write_bytes(data)
+            return service.summarize(path, concurrency=concurrency).to_json()
+
+    @router.post("/check")
+    def check(body: CheckBody) -> dict:
+        return service.check(body.text, body.sources, judge=body.judge).to_json()
 
     @router.post("/ingest")
     def ingest(files: list[UploadFile] = File(...)) -> dict:  # noqa: B008 - FastAPI's idiom

@@ -13,6 +13,7 @@ from rag.draft import DraftRequest, DraftResult
 from rag.retrieval import validate_where
 from rag.service import Service
 from ui.render import CSS, answer_html, citations_html, escape, placeholders_html
+from ui.tabs_more import brief_tab, eval_tab
 
 ROLES = [
     "乡长",
@@ -235,7 +236,7 @@ def library_tab(service: Service) -> None:
     query.submit(do_search, [query, k, f_role, f_year, f_section], [hits, search_msg])
 
 
-def build_blocks(service: Service, extra_tabs: list | None = None) -> gr.Blocks:
+def build_blocks(service: Service) -> gr.Blocks:
     with gr.Blocks(title="述职报告写作与摘要") as blocks:
         gr.Markdown("## 述职报告 · 起草 / 摘要 / 问答（每个数字都有出处）")
         problem = service.llm_status()
@@ -247,13 +248,14 @@ def build_blocks(service: Service, extra_tabs: list | None = None) -> gr.Blocks:
         with gr.Tabs():
             with gr.Tab("起草"):
                 draft_tab(service)
-            for title, build in extra_tabs or []:
-                with gr.Tab(title):
-                    build(service)
+            with gr.Tab("汇编摘要"):
+                brief_tab(service)
             with gr.Tab("问答"):
                 ask_tab(service)
             with gr.Tab("知识库"):
                 library_tab(service)
+            with gr.Tab("评测"):
+                eval_tab(service)
     return blocks
 
 

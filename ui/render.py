@@ -74,5 +74,6 @@ CSS = """
 mark.placeholder, .placeholders mark { background: #ffe58f; padding: 0 2px; }
 .unsupported { background: #ffd6d6; }
 .citations blockquote { margin: 4px 0 8px 8px; padding-left: 8px; border-left: 3px solid #91caff; }
+.badge-ok { background: #f6ffed; border: 1px solid #b7eb8f; padding: 8px; border-radius: 4px; }
 .banner-error { background: #fff1f0; border: 1px solid #ffa39e; padding: 8px; border-radius: 4px; }
 """
