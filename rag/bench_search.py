@@ -6,9 +6,10 @@ Sizes above ``real_embedder_max`` (default: all) are embedded with the HashEmbed
 dimension: index latency does not depend on vector content, and e5 costs ~0.4 CPU-s per
 250-character passage on this machine (1k chunks plus the baseline's ~830 took over 10
 minutes). The real embedder's end-to-end latency is measured by ``bench_quality`` on the
-seed index, and the real query embedding is timed here on the benchmark queries. Query vectors are computed before the timed
-region (the real query embedding is timed on its own and added per query in
-``plus_query_embedding``), and the systems are called alternately per query.
+seed index, and the real query embedding is timed here on the benchmark queries. Query
+vectors are computed before the timed region (the real query embedding is timed on its own
+and added per query in ``plus_query_embedding``), and the systems are called alternately
+per query.
 
 ``bench_quality``: recall@k and MRR on the ask suite's questions (eval/suites/ask.yaml; a small
 built-in list when it is missing) over the seeds indexed with the real embedder, ours (hybrid,
