@@ -307,3 +307,24 @@ def write_brief(brief: Brief, path: str | Path) -> Path:
 
 
 __all__ = ["ExportError", "to_docx", "to_markdown", "write_brief"]
+
+
+def draft_to_docx(title: str, text: str, path: str | Path) -> Path:
+    """A drafted section as a .docx in the same 公文 styles (placeholders kept visible)."""
+    import docx
+
+    path = Path(path)
+    document = docx.Document()
+    _styles(document)
+    _font_fallbacks(document)
+    _page(document)
+    document.core_properties.title = title
+    head = document.add_paragraph()
+    head.alignment = 1
+    _set_font(head.add_run(title), "title", 22)
+    for line in (ln.strip() for ln in text.splitlines()):
+        if line:
+            _para(document, [(line, "")])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document.save(str(path))
+    return path

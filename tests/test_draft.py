@@ -121,3 +121,18 @@ def test_echoed_prompt_fences_are_removed(index: Index) -> None:
     echo = "<<<资料 1 开始>>>\n来源：乡长·问题\n一是责任落实不到位。\n<<<资料 1 结束>>>"
     result = draft(index, ScriptedLLM(default=echo), REQ)
     assert result.text == "一是责任落实不到位。" and result.placeholders == ()
+
+
+def test_draft_exports_to_docx(tmp_path) -> None:
+    import docx
+
+    from rag.export import draft_to_docx
+
+    text = "一是安全检查26次。\n二是【待补充：隐患整改数量】。"
+    path = draft_to_docx("副乡长2024年述职报告（存在问题）", text, tmp_path / "d.docx")
+    paragraphs = [p.text for p in docx.Document(str(path)).paragraphs if p.text]
+    assert paragraphs == [
+        "副乡长2024年述职报告（存在问题）",
+        "一是安全检查26次。",
+        "二是【待补充：隐患整改数量】。",
+    ]

@@ -4,12 +4,14 @@ Handlers are thin: they call the same Service the HTTP API uses."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import gradio as gr
 
 from rag.ask import AskResult
 from rag.draft import DraftRequest, DraftResult
+from rag.export import draft_to_docx
 from rag.retrieval import validate_where
 from rag.service import Service
 from ui.render import CSS, answer_html, citations_html, escape, placeholders_html
@@ -59,6 +61,8 @@ def draft_tab(service: Service) -> None:
             with gr.Row():
                 send = gr.Button("发送", variant="primary")
                 clear = gr.Button("清空对话")
+                export = gr.Button("导出 .docx")
+            export_file = gr.File(label="下载草稿", visible=True)
             placeholders = gr.HTML()
             sources = gr.HTML()
     state = gr.State([])  # the plain-text history (drafts as guarded text), per browser session
@@ -103,6 +107,16 @@ def draft_tab(service: Service) -> None:
     send.click(respond, inputs, outputs)
     message.submit(respond, inputs, outputs)
     clear.click(lambda: ([], [], "", ""), None, [chat, state, placeholders, sources])
+
+    def do_export(plain, role_v, section_v, year_v):
+        drafts = [m["content"] for m in plain if m["role"] == "assistant"]
+        if not drafts:
+            return None
+        title = f"{role_v}{int(year_v) if year_v else ''}年述职报告（{section_v}）"
+        out = Path(tempfile.mkdtemp(prefix="draft-")) / "草稿.docx"
+        return str(draft_to_docx(title, drafts[-1], out))
+
+    export.click(do_export, [state, role, section, year], export_file)
 
 
 def ask_tab(service: Service) -> None:
