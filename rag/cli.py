@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -11,6 +10,9 @@ from typing import Annotated
 
 import typer
 
+from rag.cli_common import JsonOpt
+from rag.cli_common import fail as _fail
+from rag.cli_common import print_json as _print_json
 from rag.settings import Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="述职报告检索、问答、起草与摘要")
@@ -18,17 +20,6 @@ index_app = typer.Typer(no_args_is_help=True, help="索引信息与维护")
 bench_app = typer.Typer(no_args_is_help=True, help="基准测试：打印数据与同次运行的基线对比")
 app.add_typer(index_app, name="index")
 app.add_typer(bench_app, name="bench")
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="输出 JSON")]
-
-
-def _print_json(obj: object) -> None:
-    typer.echo(json.dumps(obj, ensure_ascii=False, indent=2))
-
-
-def _fail(message: str, code: int = 1) -> None:
-    typer.echo(f"错误：{message}", err=True)
-    raise typer.Exit(code)
 
 
 @contextmanager

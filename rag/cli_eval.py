@@ -6,7 +6,6 @@ suite, run reference or option.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,10 +14,12 @@ from typing import Annotated
 
 import typer
 
+from rag.cli_common import JsonOpt
+from rag.cli_common import fail as _fail
+from rag.cli_common import print_json as _print_json
 from rag.settings import Settings
 
 eval_app = typer.Typer(no_args_is_help=True, help="提示词评测：套件矩阵、运行对比、判断模型校准")
-JsonOpt = Annotated[bool, typer.Option("--json", help="输出 JSON")]
 RunsDir = Annotated[Path, typer.Option("--runs-dir", help="运行记录与缓存目录")]
 ModelOpt = Annotated[
     str | None,
@@ -29,15 +30,6 @@ ModelOpt = Annotated[
 def register(app: typer.Typer) -> None:
     app.command("check")(check_cmd)
     app.add_typer(eval_app, name="eval")
-
-
-def _print_json(obj: object) -> None:
-    typer.echo(json.dumps(obj, ensure_ascii=False, indent=2))
-
-
-def _fail(message: str, code: int = 1) -> None:
-    typer.echo(f"错误：{message}", err=True)
-    raise typer.Exit(code)
 
 
 @contextmanager

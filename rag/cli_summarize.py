@@ -14,12 +14,9 @@ from typing import Annotated
 
 import typer
 
+from rag.cli_common import fail as _fail
+
 _STAGES = {"reports": "报告", "reduce": "汇总"}
-
-
-def _fail(message: str) -> None:
-    typer.echo(f"错误：{message}", err=True)
-    raise typer.Exit(1)
 
 
 @contextmanager
