@@ -269,6 +269,10 @@ def figure_table(out: dict[str, Any]) -> list[tuple[str, str, str]]:
                 f"{bm['p95_ms']} ms",
             )
         )
+        e2e = o.get("plus_query_embedding") or {}
+        rows.append(
+            ("  same, plus the e5 query embedding", f"{e2e.get('p50_ms')} / {e2e.get('p95_ms')} ms", "")
+        )
         rows.append(
             (
                 f"build {tag}",

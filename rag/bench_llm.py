@@ -9,6 +9,12 @@
   (llama.cpp reuses the KV of the shared prefix) vs the same call on a cold cache.
 - ``ram_cache``: a call that follows an unrelated one (the judge between two questions),
   without and with ``llama_cpp.LlamaRAMCache``, which restores the saved state of an earlier prompt.
+  (LocalLlamaLLM does not enable it: in llama-cpp-python 0.3.36 every saved state also copies
+  the logits buffer, up to n_batch x n_vocab floats = ~300 MB that the capacity does not count,
+  and saving/restoring costs ~1 s per call.)
+- ``cpu_share``: CPU time used / (wall time x n_threads). Well below 1.0 means other processes
+  took the cores and the timings are not representative (llama.cpp's spinning OpenMP threads
+  degrade badly when a core is taken away).
 
 Generation speed counts streamed pieces (llama.cpp yields one per token, a few multi-byte
 characters excepted), the same way for both paths.
@@ -78,6 +84,7 @@ def _timed(pieces: Iterable[str]) -> dict[str, Any]:
 
 def bench_llm(settings: Settings, *, runs: int = 3, max_tokens: int = 96) -> dict[str, Any]:
     llm = LocalLlamaLLM(settings)
+    cpu0, wall0 = time.process_time(), time.perf_counter()
     t0 = time.perf_counter()
     llama = llm.llama
     load_seconds = time.perf_counter() - t0
@@ -148,8 +155,11 @@ def bench_llm(settings: Settings, *, runs: int = 3, max_tokens: int = 96) -> dic
     finally:
         llama.set_cache(None)
 
+    wall = time.perf_counter() - wall0
+    cpu_share = (time.process_time() - cpu0) / (wall * max(1, settings.n_threads))
     return {
         "model": llm.model_id,
+        "cpu_share": round(cpu_share, 3),
         "n_threads": settings.n_threads,
         "n_ctx": settings.n_ctx,
         "runs": runs,

@@ -122,7 +122,14 @@ def bench_summarize_concurrency(
         _wait_ready(base, proc, start_timeout_s, Path(log.name))
         start_s = time.perf_counter() - t0
         run_settings = settings.model_copy(
-            update={"llm_base_url": base, "llm_api_key": "bench", "llm_model": None, "llm_retries": 0}
+            # queued requests wait for the ones ahead of them: allow for that, do not retry
+            update={
+                "llm_base_url": base,
+                "llm_api_key": "bench",
+                "llm_model": None,
+                "llm_retries": 0,
+                "llm_timeout": max(settings.llm_timeout, 900.0),
+            }
         )
         llm = create_llm(run_settings)
         llm.complete([{"role": "user", "content": "你好"}], max_tokens=1)  # warm-up

@@ -18,6 +18,7 @@ from rag.brief_extract import Candidate, heading_spans, substantive, unredact
 from rag.brief_schema import Item, ReportSummary
 from rag.brief_verify import build_item, parse_numbered, source_text
 from rag.figures import extract_figures
+from rag.grounding import overlap
 from rag.llm import LLM
 from rag.prompts import PromptTemplate
 from rag.schema import Report
@@ -79,6 +80,18 @@ def _prompt_inputs(plan: Plan, batch: list[int]) -> dict[str, object]:
     }
 
 
+def _aligned(answers: dict[int, str], texts: Sequence[str]) -> dict[int, str]:
+    """Keep an answer only if it reads most like its own source line: a small model that skips
+    a number shifts every later line onto the wrong item."""
+    kept = {}
+    for n, answer in answers.items():
+        if 1 <= n <= len(texts):
+            scores = [overlap(answer, t) for t in texts]
+            if scores[n - 1] >= max(scores):
+                kept[n] = answer
+    return kept
+
+
 def _condense(llm: LLM, prompt: PromptTemplate, plan: Plan, batch: list[int]) -> tuple[dict[int, str], dict]:
     inputs = _prompt_inputs(plan, batch)
     messages = prompt.render(**{k: v for k, v in inputs.items() if k in prompt.inputs})
@@ -86,6 +99,7 @@ def _condense(llm: LLM, prompt: PromptTemplate, plan: Plan, batch: list[int]) ->
     answers = parse_numbered(done.text)
     if done.finish_reason == "length" and answers:  # the last line was cut mid-way
         answers.pop(max(answers))
+    answers = _aligned(answers, [source_text(plan.cands[c]) for c in batch])
     usage = {"prompt_tokens": done.prompt_tokens or 0, "completion_tokens": done.completion_tokens or 0}
     return {c: answers[n] for n, c in enumerate(batch, 1) if n in answers}, usage
 

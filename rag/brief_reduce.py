@@ -139,19 +139,21 @@ def _tentative_clause(quote: str) -> str:
     return (with_figures or clauses or [""])[-1]
 
 
-def attention(summaries: Sequence[ReportSummary], problems: Sequence[Group]) -> list[tuple[str, Ref | None]]:
-    """需要关注的事项: targets reported as if done, redactions, problems only one person raised."""
-    notes: list[tuple[str, Ref | None]] = []
+def attention(summaries: Sequence[ReportSummary], problems: Sequence[Group]) -> list[str]:
+    """需要关注的事项, each with its citations: targets reported as if done, redacted data,
+    problems only one person raised."""
+    notes: list[tuple[str, list[Ref]]] = []
     for s in summaries:
         for item in s.key_items:
             clause = _tentative_clause(item.quote) if item.tentative else ""
             if clause:
                 notes.append(
-                    (f"{s.label}所报“{clause}”是计划或预计数，不宜视为已完成成效", Ref(s.label, item))
+                    (f"{s.label}所报“{clause}”是计划或预计数，不宜视为已完成成效", [Ref(s.label, item)])
                 )
         if s.skipped:
-            notes.append((f"{s.label}报告中有{len(s.skipped)}处数据被隐去（*、X），相关内容未采用", None))
+            refs = [Ref(s.label, i) for i in s.skipped]
+            notes.append((f"{s.label}报告中有{len(s.skipped)}处数据被隐去（*、X），相关内容未采用", refs))
     for g in problems:
         if len(g.reports) == 1 and g.name != OTHER:
-            notes.append((f"“{g.name}”仅{g.reports[0]}提到，可结合实际了解是否具有普遍性", None))
-    return notes
+            notes.append((f"“{g.name}”仅{g.reports[0]}提到，可结合实际了解是否具有普遍性", list(g.refs)))
+    return [text + " " + "".join(r.marker() for r in refs) for text, refs in notes]

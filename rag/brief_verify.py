@@ -1,7 +1,7 @@
 """Verification of the model's rewrites: every figure must stand in the item's own quote.
 
 A rewrite whose figures changed (179.25万元 → 180万元), appeared from nowhere, lost their
-approximation marker (10余次 → 10次) or vanished altogether is never shipped: the item
+approximation marker (10余次 → 10次, or gained one) or vanished altogether is never shipped: the item
 falls back to its source sentence, trimmed to the clauses that carry the figures (a
 verbatim substring, so its figures are the source's). The final pass re-checks every
 shipped item and drops whatever still fails, so ``figures_unsupported`` ends at 0.
@@ -46,9 +46,10 @@ def parse_numbered(text: str) -> dict[int, str]:
 
 
 def _match(fig: Figure, source: Iterable[Figure]) -> Figure | None:
-    # The library's same_figure ignores 余/近/以上; a brief must not turn 10余次 into 10次.
+    # The library's same_figure ignores 余/近/以上; a brief must not turn 10余次 into 10次,
+    # nor 120亩 into 120余亩 (which claims more than the report does).
     for other in source:
-        if same_figure(fig, other) and (fig.approx or not other.approx):
+        if same_figure(fig, other) and fig.approx == other.approx:
             return other
     return None
 

@@ -140,7 +140,7 @@ def summarize(
         themes=themes,
         problems=problems,
         suggestions=plan_groups(summaries),
-        attention=tuple(text + (f" {ref.marker()}" if ref else "") for text, ref in notes),
+        attention=tuple(notes),
         figures_checked=checked.figures_checked,
         figures_unsupported=checked.figures_unsupported,
         rewrite_figures_unsupported=sum(b for _, b, _ in built),

@@ -99,6 +99,7 @@ def test_invented_figure_is_caught_and_repaired_from_the_source() -> None:
     ("edit", "reason"),
     [
         (lambda line: line.replace("200余亩", "200亩"), "200亩"),  # approximation dropped
+        (lambda line: line.replace("贝贝瓜120亩", "贝贝瓜120余亩"), "120余亩"),  # approximation added
         (lambda line: re.sub(r"\d", "", line) if "200余亩" in line else line, "全部数据"),  # figures lost
     ],
 )
@@ -107,6 +108,17 @@ def test_changed_or_lost_figures_are_never_shipped(edit, reason: str) -> None:
     item = next(i for s in b.reports for i in s.items if "200余亩" in i.quote and i.key)
     assert item.status == "repaired" and reason in item.note
     assert "200余亩" in item.text
+
+
+def test_shifted_answers_are_not_pinned_on_the_wrong_item() -> None:
+    class Shifted(EchoLLM):  # answers line n with line n+1: the small model skipped a number
+        def _reply(self, messages: list[dict]) -> str:
+            lines = super()._reply(messages).splitlines()
+            return "\n".join(f"{n}. {line.split('. ', 1)[1]}" for n, line in enumerate(lines[1:], 1))
+
+    b = summarize(SEED, Shifted(), Settings())
+    assert all(i.status == "source" for s in b.reports for i in s.key_items)
+    assert b.rewrite_figures_unsupported == 0 and b.figures_unsupported == 0
 
 
 def test_a_reply_cut_by_max_tokens_loses_only_its_last_line() -> None:
