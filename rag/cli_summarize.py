@@ -10,11 +10,15 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from rag.cli_common import fail as _fail
+
+if TYPE_CHECKING:
+    from rag.schema import Report
+    from rag.settings import Settings
 
 _STAGES = {"reports": "报告", "reduce": "汇总"}
 
@@ -58,8 +62,24 @@ def _progress() -> tuple[Callable[[str, int, int], None], Callable[[], None]]:
     return update, close
 
 
+def _indexed_reports(settings: Settings, sources: list[str]) -> list[Report]:
+    from rag.index import IndexError_
+    from rag.service import Service
+
+    try:
+        return Service(settings).indexed_reports(sources)
+    except IndexError_ as exc:
+        _fail(str(exc))
+
+
 def summarize_command(
-    path: Annotated[Path, typer.Argument(help="汇编文件（.txt/.md/.docx/.pdf，含多篇述职报告）")],
+    path: Annotated[
+        Path | None, typer.Argument(help="汇编文件（.txt/.md/.docx/.pdf，含多篇述职报告）")
+    ] = None,
+    indexed: Annotated[
+        list[str] | None,
+        typer.Option("--indexed", help="改用已导入的文档（可多次给出；文件名或 rag index info 中的键）"),
+    ] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="写入 brief.docx 或 brief.md")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON（含每条的原文位置与核对结果）")] = False,
     concurrency: Annotated[
@@ -87,10 +107,13 @@ def summarize_command(
     with _user_errors():
         if out is not None and out.suffix.lower() not in (".docx", ".md", ".markdown"):
             _fail(f"{out}: 不支持的输出格式 {out.suffix or '（无扩展名）'} — 请用 .docx 或 .md")
+        if (path is None) == (not indexed):
+            _fail("请给出一个汇编文件，或用 --indexed 选择已导入的文档（二者选一）")
+        what = path if path is not None else _indexed_reports(settings, indexed or [])
         update, close = _progress()
         try:
             brief = summarize(
-                path,
+                what,
                 create_llm(settings),
                 settings,
                 progress=update,

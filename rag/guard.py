@@ -54,7 +54,7 @@ def _name_kind(word: str, flag: str, after: str) -> str | None:
 class Placeholder:
     label: str  # what the user should fill in
     original: str  # what the model had written there ("" for a redaction mark)
-    kind: str  # figure | exemplar_figure | name | place | redaction
+    kind: str  # figure | exemplar_figure | name | place | redaction | model (the model left the gap)
     exemplar: int | None = None  # passage number the borrowed figure came from
 
     def text(self) -> str:
@@ -109,6 +109,8 @@ def guard_draft(text: str, facts: Sequence[str], exemplars: Sequence[Passage]) -
     edits: list[tuple[int, int, str]] = []
     placeholders: list[Placeholder] = []
     kept_facts: list[str] = []
+    # Gaps the model marked itself are listed too: the user fills in every 【待补充】 shown.
+    placeholders += [Placeholder(m.group(1).strip(), "", "model") for m in PLACEHOLDER.finditer(text)]
 
     for fig in extract_figures(text):
         if PLACEHOLDER.search(text[max(0, fig.start - 8) : fig.end + 1]):

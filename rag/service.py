@@ -7,6 +7,7 @@ a lock; retrieval and index reads run concurrently.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import threading
@@ -14,12 +15,12 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from rag.ask import AskResult, chat_stream
-from rag.documents import SUPPORTED_SUFFIXES, DocumentError
+from rag.documents import SUPPORTED_SUFFIXES, DocumentError, source_key, unsupported_type_hint
 from rag.draft import DraftRequest, DraftResult, draft_stream
 from rag.index import Index, IngestResult, Progress
 from rag.llm import LLM, create_llm
 from rag.retrieval import hybrid_search
-from rag.schema import Passage
+from rag.schema import Passage, Report
 from rag.settings import Settings
 
 _UNSAFE_NAME = re.compile(r"[^\w\u4e00-\u9fff.\-（）() ]+")
@@ -33,9 +34,17 @@ def safe_upload_name(name: str) -> str:
     """Keep only the base name, without path parts or odd characters (no traversal)."""
     base = Path(name.replace("\\", "/")).name.strip().lstrip(".")
     base = _UNSAFE_NAME.sub("_", base)[:120]
-    if not base or Path(base).suffix.lower() not in SUPPORTED_SUFFIXES:
-        raise UploadError(f"{name!r}: 不支持的文件类型 — 请上传 {'、'.join(SUPPORTED_SUFFIXES)} 文件")
+    suffix = Path(base).suffix.lower()
+    if not base or suffix not in SUPPORTED_SUFFIXES:
+        # .doc/.wps/.rtf get the same "save it as .docx" hint as `rag ingest` gives.
+        hint = unsupported_type_hint(suffix, f"请上传 {'、'.join(SUPPORTED_SUFFIXES)} 文件")
+        raise UploadError(f"{name!r}: 不支持的文件类型 {suffix or '（无扩展名）'} — {hint}")
     return base
+
+
+def _previous(path: Path) -> Path:
+    """Where an earlier upload of the same name waits while its replacement is ingested."""
+    return path.with_name(path.name + ".prev")
 
 
 class Service:
@@ -102,11 +111,28 @@ class Service:
     ) -> Iterator[str | DraftResult]:
         return draft_stream(self.index, self.llm, req, message=message, history=history, variant=variant)
 
-    def summarize(self, path: Path, *, progress: Progress | None = None, concurrency: int = 1):
-        """A leader's brief of a 汇编 file (rag.summarize), verified figure by figure."""
+    def summarize(
+        self, what: Path | Sequence[Report], *, progress: Progress | None = None, concurrency: int = 1
+    ):
+        """A leader's brief of a 汇编 file or of indexed reports (rag.summarize), verified
+        figure by figure."""
         from rag.summarize import summarize
 
-        return summarize(path, self.llm, self.settings, progress=progress, concurrency=concurrency)
+        return summarize(what, self.llm, self.settings, progress=progress, concurrency=concurrency)
+
+    def indexed_reports(self, sources: Sequence[str]) -> list[Report]:
+        """Every stored report of the given documents (keys, paths or unique file names), in
+        the order given: a brief can be made from what is already in the library."""
+        reports: list[Report] = []
+        for key in dict.fromkeys(self.index.resolve_source(s) for s in sources):
+            reports += self.index.store.reports(key)
+        if len(reports) < 2:
+            from rag.summarize import SummarizeError
+
+            raise SummarizeError(
+                f"所选文档只有 {len(reports)} 篇报告：综述至少需要两篇 — 请多选几个文档或选一个汇编"
+            )
+        return reports
 
     def check(self, text: str, sources: Sequence[Path | str], *, judge: bool = True):
         """Sentence-by-sentence consistency of ``text`` with the given source files or texts."""
@@ -141,6 +167,7 @@ class Service:
         dest = self.upload_dir() / safe
         tmp = dest.with_name(dest.name + ".part")
         tmp.write_bytes(data)
+        self._set_aside(dest)
         tmp.replace(dest)
         return dest
 
@@ -151,11 +178,39 @@ class Service:
         if path.stat().st_size > limit:
             raise UploadError(f"{safe}: 文件过大（上限 {self.settings.max_file_mb} MB）")
         dest = self.upload_dir() / safe
+        self._set_aside(dest)
         shutil.copyfile(path, dest)
         return dest
 
+    @staticmethod
+    def _set_aside(dest: Path) -> None:
+        if dest.exists():
+            os.replace(dest, _previous(dest))
+
     def ingest(self, paths: Sequence[Path], progress: Progress | None = None) -> IngestResult:
         return self.index.ingest(paths, progress=progress or (lambda *_: None))
+
+    def ingest_uploads(self, saved: Sequence[Path], progress: Progress | None = None) -> IngestResult:
+        """Ingest files stored by save_upload*. A file that could not be ingested leaves the
+        upload folder again and an earlier upload it replaced comes back, so a bad upload
+        changes nothing on disk either (the index still holds the earlier version)."""
+        result: IngestResult | None = None
+        try:
+            result = self.ingest(saved, progress)
+        finally:
+            if result is None:  # the whole ingest failed (e.g. the index was busy)
+                failed = {source_key(p) for p in saved}
+            else:
+                failed = {f.source for f in result.files if f.status == "error"}
+            for path in saved:
+                previous = _previous(path)
+                if source_key(path) in failed:
+                    path.unlink(missing_ok=True)
+                    if previous.exists():
+                        os.replace(previous, path)
+                else:
+                    previous.unlink(missing_ok=True)
+        return result
 
     def remove(self, source: str) -> tuple[str, int]:
         key = self.index.resolve_source(source)

@@ -158,3 +158,18 @@ def test_check_endpoint_flags_a_changed_figure(client: TestClient) -> None:
     body = {"text": "化眉村完成900平米茶叶加工厂建设。", "sources": [source], "judge": False}
     out = client.post("/api/check", json=body).json()
     assert out["sentences"][0]["verdict"] == "figure_mismatch"
+
+
+def test_summarize_indexed_documents(client: TestClient, service) -> None:
+    key = next(d["source"] for d in service.documents() if d["source"].endswith("003_a42557382749c262.txt"))
+    r = client.post("/api/summarize/indexed", json={"sources": [key]})
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert [rep["role"] for rep in out["reports"]] == ["乡长", "副乡长", "副乡长", "组织部长", "宣传部长"]
+    assert out["figures_unsupported"] == 0
+    r = client.post("/api/summarize/indexed", json={"sources": ["nope.txt"]})
+    assert r.status_code == 404 and "索引中没有文档" in r.json()["error"]
+    single = next(d["source"] for d in service.documents() if len(d["report_list"]) == 1)
+    r = client.post("/api/summarize/indexed", json={"sources": [single]})
+    assert r.status_code == 400 and "至少需要两篇" in r.json()["error"]
+    assert client.post("/api/summarize/indexed", json={"sources": []}).status_code == 422

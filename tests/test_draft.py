@@ -136,3 +136,13 @@ def test_draft_exports_to_docx(tmp_path) -> None:
         "一是安全检查26次。",
         "二是【待补充：隐患整改数量】。",
     ]
+
+
+def test_placeholders_the_model_wrote_itself_are_listed_too(index: Index) -> None:
+    llm = ScriptedLLM(default="一是全年开展检查【待补充：检查次数】，发现隐患45处。")
+    result = draft(index, llm, REQ)
+    kinds = {p["label"]: p["kind"] for p in result.placeholders}
+    assert kinds["检查次数"] == "model"
+    assert sorted(p["text"] for p in result.placeholders) == sorted(
+        f"【待补充：{label}】" for label in placeholders_in(result.text)
+    )

@@ -291,3 +291,29 @@ def test_cli_bad_input_is_one_line_and_exit_1(cli, tmp_path: Path, name: str, co
 def test_cli_rejects_unknown_output_format(cli, tmp_path: Path) -> None:
     out = CliRunner().invoke(cli, ["summarize", str(SEED), "--out", str(tmp_path / "b.pdf")])
     assert out.exit_code == 1 and ".docx 或 .md" in out.stderr
+
+
+def test_cli_indexed_reports_make_the_same_brief_as_the_file(
+    cli: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rag.index import Index
+
+    monkeypatch.setenv("RAG_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("RAG_EMBEDDER", "hash")
+    Index(Settings()).ingest([SEEDS])
+    from_index = CliRunner().invoke(cli, ["summarize", "--indexed", SEED.name, "--json"])
+    assert from_index.exit_code == 0, from_index.output
+    from_file = CliRunner().invoke(cli, ["summarize", str(SEED), "--json"])
+    a, b = json.loads(from_index.stdout), json.loads(from_file.stdout)
+    assert [r["role"] for r in a["reports"]] == ROLES and a["figures_unsupported"] == 0
+    assert [[i["quote"] for i in r["items"]] for r in a["reports"]] == [
+        [i["quote"] for i in r["items"]] for r in b["reports"]
+    ]
+
+    for args, message in (
+        (["summarize"], "二者选一"),
+        (["summarize", str(SEED), "--indexed", SEED.name], "二者选一"),
+        (["summarize", "--indexed", "nope.txt"], "索引中没有文档"),
+    ):
+        out = CliRunner().invoke(cli, args)
+        assert out.exit_code == 1 and message in out.stderr and "Traceback" not in out.output

@@ -48,6 +48,11 @@ class Message(BaseModel):
     content: str
 
 
+class SummarizeIndexedBody(BaseModel):
+    sources: list[str] = Field(min_length=1)
+    concurrency: int = Field(default=1, ge=1, le=32)
+
+
 class SearchBody(BaseModel):
     query: str
     k: int = 5
@@ -170,6 +175,12 @@ def create_router(service: Service) -> APIRouter:
             path.write_bytes(data)
             return service.summarize(path, concurrency=concurrency).to_json()
 
+    @router.post("/summarize/indexed")
+    def summarize_indexed(body: SummarizeIndexedBody) -> dict:
+        """The same brief from documents already in the library (several single reports, or a 汇编)."""
+        reports = service.indexed_reports(body.sources)
+        return service.summarize(reports, concurrency=body.concurrency).to_json()
+
     @router.post("/check")
     def check(body: CheckBody) -> dict:
         return service.check(body.text, body.sources, judge=body.judge).to_json()
@@ -183,7 +194,7 @@ def create_router(service: Service) -> APIRouter:
                 saved.append(service.save_upload(f.filename or "", f.file.read()))
             except UploadError as exc:
                 errors.append({"source": f.filename, "status": "error", "error": str(exc)})
-        result = service.ingest(saved).to_json() if saved else {"files": [], "errors": 0}
+        result = service.ingest_uploads(saved).to_json() if saved else {"files": [], "errors": 0}
         result["files"] = errors + result["files"]
         result["errors"] = result.get("errors", 0) + len(errors)
         if not saved or all(f["status"] == "error" for f in result["files"]):

@@ -6,15 +6,34 @@ import tempfile
 from pathlib import Path
 
 import gradio as gr
+from gradio.events import Dependency
 
+from eval.runner import Run
 from rag.service import Service
 from ui.render import escape
 
 SUITES_DIR = Path(__file__).resolve().parent.parent / "eval" / "suites"
 
 
+def _indexed_choices(service: Service) -> list[tuple[str, str]]:
+    """(label, source key) for every indexed document: its file and how many reports it holds."""
+    return [
+        (f"{d['source']}（{len(d['report_list'])} 篇）", d["source"])
+        for d in service.documents()
+        if d["report_list"]
+    ]
+
+
 def brief_tab(service: Service) -> None:
-    upload = gr.File(file_types=[".txt", ".md", ".docx", ".pdf"], label="上传汇编（含多篇述职报告）")
+    with gr.Row():
+        upload = gr.File(file_types=[".txt", ".md", ".docx", ".pdf"], label="上传汇编（含多篇述职报告）")
+        with gr.Column():
+            picked = gr.Dropdown(
+                choices=_indexed_choices(service),
+                multiselect=True,
+                label="或选择知识库中已导入的报告（可多选，汇编按其中各篇计）",
+            )
+            refresh = gr.Button("刷新列表", size="sm")
     run = gr.Button("生成综述", variant="primary")
     badge = gr.HTML()
     brief = gr.Markdown()
@@ -22,17 +41,20 @@ def brief_tab(service: Service) -> None:
         docx_file = gr.File(label="下载 .docx")
         md_file = gr.File(label="下载 .md")
 
-    def do_brief(f, progress=gr.Progress()):  # noqa: B008 - Gradio's progress idiom
-        if f is None:
-            return "<div class='banner-error'>请先上传汇编文件</div>", "", None, None
+    def do_brief(f, sources, progress=gr.Progress()):  # noqa: B008 - Gradio's progress idiom
+        if f is None and not sources:
+            return "<div class='banner-error'>请上传汇编文件，或选择已导入的报告</div>", "", None, None
 
         def report(stage: str, done: int, total: int) -> None:
+            # one step per report read in full, then the reduce step
             if total:
-                progress(done / total, desc=f"{stage} {done}/{total}")
+                label = "逐篇提炼" if stage == "reports" else "汇总核对"
+                progress(done / total, desc=f"{label} {done}/{total}")
 
-        path = Path(f if isinstance(f, str) else f.name)
         try:
-            result = service.summarize(path, progress=report)
+            what = Path(f if isinstance(f, str) else f.name) if f is not None else None
+            what = what or service.indexed_reports(sources)
+            result = service.summarize(what, progress=report)
         except Exception as exc:
             return f"<div class='banner-error'>⚠ {escape(str(exc))}</div>", "", None, None
         out_dir = Path(tempfile.mkdtemp(prefix="brief-"))
@@ -49,7 +71,8 @@ def brief_tab(service: Service) -> None:
         )
         return badge_html, result.markdown, str(docx_path), str(md_path)
 
-    run.click(do_brief, upload, [badge, brief, docx_file, md_file])
+    run.click(do_brief, [upload, picked], [badge, brief, docx_file, md_file], api_name="brief")
+    refresh.click(lambda: gr.Dropdown(choices=_indexed_choices(service)), None, picked, api_name=False)
 
 
 def eval_tab(service: Service) -> None:
@@ -88,4 +111,80 @@ def eval_tab(service: Service) -> None:
         out.write_text(page, encoding="utf-8")
         return f"```\n{text_report(result)}\n```", page, str(out)
 
-    run.click(do_eval, [suite, variants], [summary, report, html_file])
+    finished = run.click(do_eval, [suite, variants], [summary, report, html_file], api_name="eval_run")
+    past_runs(finished)
+
+
+def _run_choices(runs_dir: Path) -> list[tuple[str, str]]:
+    """(label, run file stem) of the saved runs, newest first: suite, model, verdict at a glance."""
+    from eval.runner import load_run
+
+    choices = []
+    for path in sorted(runs_dir.glob("*.jsonl"), key=lambda p: p.stat().st_mtime, reverse=True):
+        try:
+            r = load_run(path)
+        except (OSError, ValueError):  # a run being written, or a damaged file: list the rest
+            continue
+        verdict = "通过" if r.summary.get("passed") else "未通过"
+        suite = r.header.get("suite", {}).get("name", "?")
+        choices.append((f"{r.id} · {suite} · {r.header.get('model', '?')} · {verdict}", path.stem))
+    return choices
+
+
+def _load_saved(ref: str, runs_dir: Path) -> Run:
+    """A saved run by its id (or a unique part of it), looked up only inside runs_dir."""
+    from eval.runner import load_run
+
+    name = Path(ref).name
+    exact = runs_dir / f"{name}.jsonl"
+    return load_run(exact if exact.is_file() else name, runs_dir)
+
+
+def past_runs(run_finished: Dependency, runs_dir: Path | None = None) -> None:
+    """Browse saved runs (eval/runs/*.jsonl) and compare two of them, metric by metric."""
+    from eval.runner import RUNS_DIR
+
+    runs_dir = runs_dir or RUNS_DIR
+    gr.Markdown("### 历史运行")
+    with gr.Row():
+        # custom values: a run id typed or sent by an API client; looked up only in runs_dir
+        choices = _run_choices(runs_dir)
+        run_a = gr.Dropdown(choices, label="运行 A（查看 / 对比的基准）", allow_custom_value=True)
+        run_b = gr.Dropdown(choices, label="运行 B（与 A 对比）", allow_custom_value=True)
+        refresh = gr.Button("刷新", size="sm")
+    with gr.Row():
+        show = gr.Button("查看 A")
+        diff = gr.Button("对比 A → B")
+    shown_text = gr.Markdown()
+    shown_html = gr.HTML()
+
+    def refreshed() -> tuple:
+        choices = _run_choices(runs_dir)
+        return gr.Dropdown(choices=choices), gr.Dropdown(choices=choices)
+
+    def do_show(a):
+        from eval.report import html_report, text_report
+
+        if not a:
+            return "请先选择运行 A", ""
+        try:
+            r = _load_saved(a, runs_dir)
+        except (OSError, ValueError) as exc:
+            return f"⚠ {escape(str(exc))}", ""
+        return f"```\n{text_report(r)}\n```", html_report(r)
+
+    def do_compare(a, b):
+        from eval.report import compare, compare_text
+
+        if not a or not b:
+            return "请选择要对比的两次运行 A 和 B", ""
+        try:
+            text = compare_text(compare(_load_saved(a, runs_dir), _load_saved(b, runs_dir)))
+        except (OSError, ValueError) as exc:
+            return f"⚠ {escape(str(exc))}", ""
+        return f"```\n{text}\n```", ""
+
+    refresh.click(refreshed, None, [run_a, run_b], api_name=False)
+    run_finished.then(refreshed, None, [run_a, run_b], api_name=False)  # a new run joins the list
+    show.click(do_show, run_a, [shown_text, shown_html], api_name="eval_show")
+    diff.click(do_compare, [run_a, run_b], [shown_text, shown_html], api_name="eval_compare")
