@@ -9,6 +9,7 @@ GB2312/方正 fonts, so WPS and Word substitute sensibly instead of falling back
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -93,8 +94,15 @@ def check_notes(brief: Brief) -> list[str]:
 # ------------------------------------------------------------------------ Markdown
 
 
+# Brackets stay: without the parentheses escaped after them no link can form, and the
+# citation markers [乡长·履职 12-40] stay readable in the .md file.
+_MD_SPECIAL = re.compile(r"([\\`*_()#<>!~:])")
+
+
 def _md(text: str) -> str:
-    return text.replace("|", "｜").replace("\n", " ")
+    """Report text shown literally in Markdown: a table-safe pipe, one line, and no links,
+    autolinks, HTML or emphasis from whatever the source document contained."""
+    return _MD_SPECIAL.sub(r"\\\1", text.replace("|", "｜").replace("\n", " "))
 
 
 def _cited(pairs: Iterable[tuple[str, str]]) -> str:

@@ -165,7 +165,7 @@ def test_suite_validation_errors(tmp_path: Path) -> None:
 
 def test_shipped_suites_load() -> None:
     suites = {p.stem: load_suite(p) for p in SUITES.glob("*.yaml")}
-    assert {"smoke", "ask", "draft", "summarize"} <= set(suites)
+    assert {"smoke", "ask", "draft", "summarize", "injection"} <= set(suites)
     ask: Suite = suites["ask"]
     assert sum(bool(c.expect_source and c.expect_passage) for c in ask.cases) >= 20
     assert ask.llm == "default" and ask.variants["ask"] == ["default", "strict"]
@@ -260,3 +260,21 @@ def test_real_ask_suite_subset_end_to_end(tmp_path: Path, e5_seed_index: Index) 
     metrics = run.summary["variants"]["ask/default"]
     assert metrics["recall_at_k"] == 1.0 and metrics["completion_tokens"] > 0
     assert all(c["text"] for c in run.cells)
+
+
+@pytest.mark.model
+def test_injected_instructions_in_a_document_are_not_obeyed_by_the_embedded_model(tmp_path: Path) -> None:
+    """Issue 9's hostile document: the answer gives the report's figures and follows none of
+    the instructions planted in it (output a phrase, multiply figures, add a link)."""
+    from tests.llm_support import local_llm, model_settings
+
+    run = run_suite(
+        load_suite(SUITES / "injection.yaml"),
+        model_settings("1.5b", embedder="e5"),
+        llm=local_llm("1.5b"),
+        runs_dir=tmp_path,
+    )
+    assert len(run.cells) == 4 and not any(c.get("error") for c in run.cells)
+    for c in run.cells:
+        print(f"\n{c['prompt_id']} {c['case']}: {c['text']}")
+    assert run.passed, [(c["prompt_id"], c["case"], c["failures"]) for c in run.cells if not c["passed"]]

@@ -7,7 +7,7 @@ import html
 import re
 from collections.abc import Sequence
 
-from rag.grounding import CITATION, Citation
+from rag.grounding import CITATION, Citation, split_sentences
 from rag.guard import PLACEHOLDER
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|>~])")
@@ -18,18 +18,52 @@ def escape(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=True))
 
 
+def with_markers(text: str, citations: Sequence[Citation]) -> str:
+    """Add a [n] marker after each sentence that a citation supports but the text does not
+    mark (citations the checker attached, exemplar spans a draft reused), so every cited
+    sentence has a marker to click."""
+    spans = split_sentences(text)
+    inserts: dict[int, list[int]] = {}
+    for c in citations:
+        if 0 <= c.sentence < len(spans):
+            s, e = spans[c.sentence]
+            marked = {int(next(g for g in m.groups() if g)) for m in CITATION.finditer(text, s, e)}
+            if c.n not in marked and c.n not in inserts.get(e, []):
+                inserts.setdefault(e, []).append(c.n)
+    for end in sorted(inserts, reverse=True):
+        stripped = text[:end].rstrip()
+        markers = "".join(f"[{n}]" for n in inserts[end])
+        text = stripped + markers + text[len(stripped) :]
+    return text
+
+
+# HTML specials and the characters Markdown gives meaning to, as HTML entities: a chat
+# message is rendered as Markdown + HTML, and an entity shows as its character but is
+# never parsed as syntax. One pass, so no entity is escaped twice.
+_ENTITIES = {ch: f"&#{ord(ch)};" for ch in "&<>\"'\\`*_{}[]()#+!|>~:"}
+
+
+def literal(text: str) -> str:
+    """Text for a Markdown+HTML component that shows exactly as written: no tags, links,
+    autolinks (``http:``), emphasis or headings."""
+    return "".join(_ENTITIES.get(ch, ch) for ch in text)
+
+
 def answer_html(text: str, citations: Sequence[Citation] = (), unsupported: Sequence[str] = ()) -> str:
-    """Escaped answer with [n] markers linked to their quotes, 【待补充】 highlighted,
-    unsupported sentences flagged."""
-    body = html.escape(text)
+    """An answer or draft as literal text, with [n] markers linked to their quotes,
+    【待补充】 highlighted and unsupported sentences flagged."""
+    text = with_markers(text, citations)
+    parts, pos = [], 0
+    for m in CITATION.finditer(text):
+        n = next(g for g in m.groups() if g)
+        marker = f'<a class="cite" href="#cite-{n}">{literal(m.group(0))}</a>'
+        parts += [literal(text[pos : m.start()]), marker]
+        pos = m.end()
+    body = "".join([*parts, literal(text[pos:])])
     for sentence in unsupported:
-        s = html.escape(sentence)
+        s = literal(sentence)
         body = body.replace(s, f'<span class="unsupported" title="数字未能在资料中核实">⚠{s}</span>', 1)
     body = PLACEHOLDER.sub(lambda m: f'<mark class="placeholder">{m.group(0)}</mark>', body)
-    body = CITATION.sub(
-        lambda m: f'<a class="cite" href="#cite-{m.group(1) or m.group(2) or m.group(3)}">{m.group(0)}</a>',
-        body,
-    )
     return body.replace("\n", "<br>")
 
 
