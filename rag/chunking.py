@@ -75,7 +75,7 @@ def _merge_paragraphs(text: str, spans: list[tuple[int, int]], min_chars: int) -
 
 
 def _split_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:
-    """Split a span on sentence ends into pieces of at most ~max_chars."""
+    """Split a span on sentence ends into pieces of at most max_chars."""
     if end - start <= max_chars:
         return [(start, end)]
     pieces: list[tuple[int, int]] = []
@@ -88,6 +88,11 @@ def _split_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[i
         if cur_end > cur_start and s_end - cur_start > max_chars:
             pieces.append(_trim(text, cur_start, cur_end))
             cur_start = cur_end
+        # One sentence longer than the limit (a pasted page without 。！？；): cut it at the
+        # limit, or a single chunk could hold megabytes that no embedder reads past 512 tokens.
+        while s_end - cur_start > max_chars:
+            pieces.append(_trim(text, cur_start, cur_start + max_chars))
+            cur_start += max_chars
         cur_end = s_end
     if cur_end > cur_start:
         pieces.append(_trim(text, cur_start, cur_end))

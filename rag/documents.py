@@ -38,6 +38,7 @@ __all__ = [
     "parse_text",
     "source_key",
     "split_reports",
+    "unsupported_type_hint",
 ]
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".pdf")
@@ -489,6 +490,12 @@ _SUFFIX_HINTS = {
 }
 
 
+def unsupported_type_hint(suffix: str, default: str = "") -> str:
+    """What to do with a file of a type we cannot read (.doc: save it as .docx, …)."""
+    fallback = default or "请另存为 " + " / ".join(SUPPORTED_SUFFIXES) + " 之一再导入"
+    return _SUFFIX_HINTS.get(suffix.lower(), fallback)
+
+
 def _size(n: float) -> str:
     if n >= 1048576:
         return f"{n / 1048576:.1f} MB"
@@ -671,8 +678,8 @@ def _read_checked(path: Path, key: str, max_bytes: int | None) -> bytes:
         raise DocumentError(key, "这是文件夹，不是文件", "请指定其中的文件，或导入整个文件夹")
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        hint = _SUFFIX_HINTS.get(suffix, "请另存为 " + " / ".join(SUPPORTED_SUFFIXES) + " 之一再导入")
-        raise DocumentError(key, f"不支持的文件类型 {suffix or '（无扩展名）'}", hint)
+        problem = f"不支持的文件类型 {suffix or '（无扩展名）'}"
+        raise DocumentError(key, problem, unsupported_type_hint(suffix))
     try:
         size = path.stat().st_size
         if max_bytes is not None and size > max_bytes:

@@ -158,12 +158,8 @@ class Service:
         return path
 
     def save_upload(self, name: str, data: bytes) -> Path:
-        limit = int(self.settings.max_file_mb * 1024 * 1024)
         safe = safe_upload_name(name)
-        if len(data) > limit:
-            size = len(data) / 1048576
-            limit_mb = self.settings.max_file_mb
-            raise UploadError(f"{safe}: 文件过大（{size:.1f} MB，上限 {limit_mb} MB）— 请拆分后上传")
+        self._check_size(safe, len(data))
         dest = self.upload_dir() / safe
         tmp = dest.with_name(dest.name + ".part")
         tmp.write_bytes(data)
@@ -173,14 +169,19 @@ class Service:
 
     def save_upload_file(self, path: Path, name: str | None = None) -> Path:
         """Copy a file Gradio already stored in its temp dir into the upload folder."""
-        limit = int(self.settings.max_file_mb * 1024 * 1024)
         safe = safe_upload_name(name or path.name)
-        if path.stat().st_size > limit:
-            raise UploadError(f"{safe}: 文件过大（上限 {self.settings.max_file_mb} MB）")
+        self._check_size(safe, path.stat().st_size)
         dest = self.upload_dir() / safe
         self._set_aside(dest)
         shutil.copyfile(path, dest)
         return dest
+
+    def _check_size(self, safe: str, size: int) -> None:
+        # One message for the API and the UI, in the "file: problem — what to do" form.
+        limit_mb = self.settings.max_file_mb
+        if size > int(limit_mb * 1048576):
+            size_mb = size / 1048576
+            raise UploadError(f"{safe}: 文件过大（{size_mb:.1f} MB，上限 {limit_mb} MB） — 请拆分后上传")
 
     @staticmethod
     def _set_aside(dest: Path) -> None:

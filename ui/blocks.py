@@ -81,7 +81,7 @@ def draft_tab(service: Service) -> None:
         try:
             for event in service.draft_stream(req, message=msg, history=plain, variant=variant_v):
                 if isinstance(event, DraftResult):
-                    history[-1]["content"] = answer_html(event.text)
+                    history[-1]["content"] = answer_html(event.text, event.citations)
                     plain = [
                         *plain,
                         {"role": "user", "content": msg},
@@ -197,7 +197,7 @@ def library_tab(service: Service) -> None:
 
         try:
             if saved:
-                result = service.ingest(saved, progress=report)
+                result = service.ingest_uploads(saved, progress=report)
                 rows += [[f.source, f.status, f.reports, f.chunks, f.error or ""] for f in result.files]
         except Exception as exc:
             rows.append(["（全部）", "error", 0, 0, str(exc)])
@@ -211,8 +211,8 @@ def library_tab(service: Service) -> None:
             message = _error_text(exc)
         return message, _documents_rows(service)
 
-    ingest_btn.click(do_ingest, files, [ingest_log, docs])
-    delete_btn.click(do_delete, to_delete, [delete_msg, docs])
+    ingest_btn.click(do_ingest, files, [ingest_log, docs], api_name="ingest")
+    delete_btn.click(do_delete, to_delete, [delete_msg, docs], api_name="delete_document")
 
     gr.Markdown("### 检索试验")
     with gr.Row():
@@ -246,7 +246,7 @@ def library_tab(service: Service) -> None:
         ]
         return rows, f"{len(rows)} 条结果"
 
-    search_btn.click(do_search, [query, k, f_role, f_year, f_section], [hits, search_msg])
+    search_btn.click(do_search, [query, k, f_role, f_year, f_section], [hits, search_msg], api_name="search")
     query.submit(do_search, [query, k, f_role, f_year, f_section], [hits, search_msg])
 
 
