@@ -25,7 +25,7 @@ def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
     app.include_router(create_router(service))
     blocks = build_blocks(service)
     auth = (lambda u, p: check_credentials(users, u, p)) if users else None
-    max_size = f"{int(settings.max_file_mb)}mb"
+    max_size = int(settings.max_file_mb * 1048576)  # bytes: a limit under 1 MB stays a limit
     return gr.mount_gradio_app(
         app, blocks, path="", auth=auth, max_file_size=max_size, css=CSS, footer_links=["api"]
     )
