@@ -212,6 +212,7 @@ def test_long_reports_are_condensed_in_several_calls() -> None:
 def test_concurrent_map_gives_the_same_brief(brief: Brief) -> None:
     parallel = summarize(SEED, EchoLLM(), Settings(), concurrency=4)
     assert parallel.timing["workers"] == 4
+
     def without_source(b: Brief) -> str:  # the two runs read the file by different paths
         return b.markdown.replace(b.source.replace("_", "\\_"), "").replace(b.source, "")
 
