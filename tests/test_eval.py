@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -238,11 +237,6 @@ def test_judge_calibration_auc_on_the_labeled_set(e5_seed_index: Index) -> None:
 
 
 @pytest.mark.model
-@pytest.mark.skipif(
-    not os.environ.get("RAG_RUN_EVAL_MODEL"),
-    reason="failed once in a fresh-clone run under heavy load and was not diagnosed yet (issue 6 open); "
-    "run with RAG_RUN_EVAL_MODEL=1",
-)
 def test_real_ask_suite_subset_end_to_end(tmp_path: Path, e5_seed_index: Index) -> None:
     from tests.llm_support import local_llm, model_settings
 
