@@ -92,7 +92,7 @@ def _unit_noun(fig: Figure) -> str:
 def figure_label(text: str, fig: Figure) -> str:
     """'全年开展安全检查26次' → '全年开展安全检查次数': the clause before the figure + its measure."""
     head = _CLAUSE_BREAK.split(text[: fig.start])[-1].strip()
-    head = _LABEL_NOISE.sub("", PLACEHOLDER.sub("", head))[-12:]
+    head = _LABEL_NOISE.sub("", _REDACTION_RUN.sub("", PLACEHOLDER.sub("", head)))[-12:]
     noun = "次数" if fig.unit in ("次", "场次", "轮次", "人次") else _unit_noun(fig)
     return f"{head}{noun}" if head else noun
 
@@ -103,9 +103,29 @@ def _replace_spans(text: str, edits: list[tuple[int, int, str]]) -> str:
     return text
 
 
+# A small model sometimes writes a gap in round brackets, or wraps one of the user's own
+# facts in one: （待补充：全年开展主题党日12次）.
+_ROUND_GAP = re.compile(r"[（(]待补充[：:]([^（）()\n]*)[）)]")
+
+
+def _normalise_gaps(text: str, facts_text: str) -> str:
+    """A user's fact written as a gap becomes the fact; any other round-bracket gap becomes
+    a real 【待补充：…】 placeholder, so it is highlighted and listed."""
+
+    def fix(m: re.Match) -> str:
+        inner = m.group(1).strip()
+        if inner and inner in facts_text:
+            after = text[m.end() : m.end() + 1]
+            return inner + ("" if inner[-1] in "。；！？" or after in "。；，" else "。")
+        return f"【待补充：{inner}】"
+
+    return _ROUND_GAP.sub(fix, text)
+
+
 def guard_draft(text: str, facts: Sequence[str], exemplars: Sequence[Passage]) -> GuardResult:
     """Replace every unsupported specific in ``text`` by a placeholder."""
     facts_text = "\n".join(facts)
+    text = _normalise_gaps(text, facts_text)
     edits: list[tuple[int, int, str]] = []
     placeholders: list[Placeholder] = []
     kept_facts: list[str] = []

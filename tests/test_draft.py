@@ -146,3 +146,18 @@ def test_placeholders_the_model_wrote_itself_are_listed_too(index: Index) -> Non
     assert sorted(p["text"] for p in result.placeholders) == sorted(
         f"【待补充：{label}】" for label in placeholders_in(result.text)
     )
+
+
+def test_round_bracket_gaps_become_facts_or_real_placeholders() -> None:
+    facts = ["全年开展主题党日12次"]
+    text = "带头学习。（待补充：全年开展主题党日12次）\n发展党员（待补充：发展党员人数）。"
+    result = guard_draft(text, facts, [])
+    assert result.text.startswith("带头学习。全年开展主题党日12次。\n")
+    assert "【待补充：发展党员人数】" in result.text and "（待补充" not in result.text
+    assert [p.kind for p in result.placeholders] == ["model"] and "12次" in result.from_facts
+
+
+def test_a_label_never_carries_a_redaction_mark() -> None:
+    result = guard_draft("**村党总支下辖党小组3个。", [], [])
+    labels = [p.label for p in result.placeholders]
+    assert "村党总支下辖党小组数量" in labels and not any("*" in label for label in labels)
