@@ -116,7 +116,8 @@ def _normalise_gaps(text: str, facts_text: str) -> str:
         inner = m.group(1).strip()
         if inner and inner in facts_text:
             after = text[m.end() : m.end() + 1]
-            return inner + ("" if inner[-1] in "。；！？" or after in "。；，" else "。")
+            ends = inner[-1] in "。；！？" or (after != "" and after in "。；，")
+            return inner + ("" if ends else "。")
         return f"【待补充：{inner}】"
 
     return _ROUND_GAP.sub(fix, text)

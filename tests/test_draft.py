@@ -155,6 +155,7 @@ def test_round_bracket_gaps_become_facts_or_real_placeholders() -> None:
     assert result.text.startswith("带头学习。全年开展主题党日12次。\n")
     assert "【待补充：发展党员人数】" in result.text and "（待补充" not in result.text
     assert [p.kind for p in result.placeholders] == ["model"] and "12次" in result.from_facts
+    assert guard_draft("工作扎实。（待补充：全年开展主题党日12次）", facts, []).text.endswith("12次。")
 
 
 def test_a_label_never_carries_a_redaction_mark() -> None:
