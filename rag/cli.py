@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from rag.cli_common import JsonOpt
+from rag.cli_common import JsonOpt, progress_bars
 from rag.cli_common import fail as _fail
 from rag.cli_common import print_json as _print_json
 from rag.settings import Settings
@@ -49,31 +49,6 @@ def _open_index(settings: Settings):
     return Index(settings)
 
 
-def _progress_bar() -> tuple[Callable[[str, int, int], None], Callable[[], None]]:
-    """A tqdm bar per stage on a terminal; silent when stderr is not a TTY."""
-    if not sys.stderr.isatty():
-        return (lambda stage, done, total: None), (lambda: None)
-    from tqdm import tqdm
-
-    bars: dict[str, tqdm] = {}
-    labels = {"files": "文件", "embed": "向量化"}
-
-    def update(stage: str, done: int, total: int) -> None:
-        bar = bars.get(stage)
-        if bar is None or bar.total != total:
-            if bar is not None:
-                bar.close()
-            bar = bars[stage] = tqdm(total=total, desc=labels.get(stage, stage), leave=False, file=sys.stderr)
-        bar.n = done
-        bar.refresh()
-
-    def close() -> None:
-        for bar in bars.values():
-            bar.close()
-
-    return update, close
-
-
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="文件或文件夹（递归）")],
@@ -83,7 +58,7 @@ def ingest(
     settings = _settings()
     with _user_errors():
         index = _open_index(settings)
-        update, close = _progress_bar()
+        update, close = progress_bars({"files": "文件", "embed": "向量化"}, leave=False)
         try:
             result = index.ingest(paths, progress=update)
         finally:

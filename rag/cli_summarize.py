@@ -6,8 +6,7 @@ Registered on the main app by rag/cli.py: ``from rag.cli_summarize import regist
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from rag.cli_common import fail as _fail
+from rag.cli_common import progress_bars
 
 if TYPE_CHECKING:
     from rag.schema import Report
@@ -38,28 +38,6 @@ def _user_errors() -> Iterator[None]:
         _fail(str(exc))
     except OSError as exc:  # writing --out: permission denied, disk full …
         _fail(f"{exc.filename or ''}: 无法写入（{exc.strerror}）— 请检查输出路径和权限")
-
-
-def _progress() -> tuple[Callable[[str, int, int], None], Callable[[], None]]:
-    """A tqdm bar per stage on a terminal; silent when stderr is not a TTY (pipes, CI)."""
-    if not sys.stderr.isatty():
-        return (lambda stage, done, total: None), (lambda: None)
-    from tqdm import tqdm
-
-    bars: dict[str, tqdm] = {}
-
-    def update(stage: str, done: int, total: int) -> None:
-        bar = bars.get(stage)
-        if bar is None:
-            bar = bars[stage] = tqdm(total=total, desc=_STAGES.get(stage, stage), unit="篇", file=sys.stderr)
-        bar.n = done
-        bar.refresh()
-
-    def close() -> None:
-        for bar in bars.values():
-            bar.close()
-
-    return update, close
 
 
 def _indexed_reports(settings: Settings, sources: list[str]) -> list[Report]:
@@ -110,7 +88,7 @@ def summarize_command(
         if (path is None) == (not indexed):
             _fail("请给出一个汇编文件，或用 --indexed 选择已导入的文档（二者选一）")
         what = path if path is not None else _indexed_reports(settings, indexed or [])
-        update, close = _progress()
+        update, close = progress_bars(_STAGES, unit="篇")
         try:
             brief = summarize(
                 what,
