@@ -159,7 +159,7 @@ class Service:
 
     def save_upload(self, name: str, data: bytes) -> Path:
         safe = safe_upload_name(name)
-        self._check_size(safe, len(data))
+        self.check_upload_size(safe, len(data))
         dest = self.upload_dir() / safe
         tmp = dest.with_name(dest.name + ".part")
         tmp.write_bytes(data)
@@ -170,13 +170,13 @@ class Service:
     def save_upload_file(self, path: Path, name: str | None = None) -> Path:
         """Copy a file Gradio already stored in its temp dir into the upload folder."""
         safe = safe_upload_name(name or path.name)
-        self._check_size(safe, path.stat().st_size)
+        self.check_upload_size(safe, path.stat().st_size)
         dest = self.upload_dir() / safe
         self._set_aside(dest)
         shutil.copyfile(path, dest)
         return dest
 
-    def _check_size(self, safe: str, size: int) -> None:
+    def check_upload_size(self, safe: str, size: int) -> None:
         # One message for the API and the UI, in the "file: problem — what to do" form.
         limit_mb = self.settings.max_file_mb
         if size > int(limit_mb * 1048576):

@@ -170,8 +170,7 @@ def create_router(service: Service) -> APIRouter:
             name = safe_upload_name(file.filename or "")
             path = Path(tmp) / name
             data = file.file.read()
-            if len(data) > service.settings.max_file_mb * 1048576:
-                raise UploadError(f"{name}: 文件过大（上限 {service.settings.max_file_mb} MB）")
+            service.check_upload_size(name, len(data))
             path.write_bytes(data)
             return service.summarize(path, concurrency=concurrency).to_json()
 
