@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 
@@ -115,19 +116,30 @@ def eval_tab(service: Service) -> None:
     past_runs(finished)
 
 
-def _run_choices(runs_dir: Path) -> list[tuple[str, str]]:
-    """(label, run file stem) of the saved runs, newest first: suite, model, verdict at a glance."""
-    from eval.runner import load_run
+def _run_label(path: Path) -> str:
+    """A saved run's label (id · suite · model · verdict) from its first (header) and last
+    (summary) lines: the page lists every run at start-up, so the cells are not parsed."""
+    with path.open(encoding="utf-8") as fh:
+        header = json.loads(fh.readline())
+        last = ""
+        for line in fh:
+            last = line if line.strip() else last
+    summary = json.loads(last) if last else {}
+    if summary.get("type") != "summary":  # a run still being written has no summary yet
+        summary = {}
+    verdict = "通过" if summary.get("passed") else "未通过"
+    suite = header.get("suite", {}).get("name", "?")
+    return f"{header.get('run_id', path.stem)} · {suite} · {header.get('model', '?')} · {verdict}"
 
+
+def _run_choices(runs_dir: Path) -> list[tuple[str, str]]:
+    """(label, run file stem) of the saved runs, newest first."""
     choices = []
     for path in sorted(runs_dir.glob("*.jsonl"), key=lambda p: p.stat().st_mtime, reverse=True):
         try:
-            r = load_run(path)
-        except (OSError, ValueError):  # a run being written, or a damaged file: list the rest
+            choices.append((_run_label(path), path.stem))
+        except (OSError, ValueError, AttributeError):  # a damaged file: list the rest
             continue
-        verdict = "通过" if r.summary.get("passed") else "未通过"
-        suite = r.header.get("suite", {}).get("name", "?")
-        choices.append((f"{r.id} · {suite} · {r.header.get('model', '?')} · {verdict}", path.stem))
     return choices
 
 
