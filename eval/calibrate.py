@@ -16,10 +16,10 @@ import yaml
 
 from eval.metrics import auc
 from eval.runner import RUNS_DIR, corpus_index
-from rag.check import Sources, check
-from rag.index import Index
-from rag.judge import judge_prompt
-from rag.llm import LLM
+from rag.grounding.check import Sources, check
+from rag.grounding.judge import judge_prompt
+from rag.index.index import Index
+from rag.llm.base import LLM
 from rag.settings import Settings
 
 LABELED = Path(__file__).resolve().parent / "judge" / "labeled.yaml"

@@ -12,8 +12,8 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 
 from eval.suite import Assertions, Thresholds
-from rag.figures import extract_figures, find_figure, same_figure
-from rag.guard import placeholders_in
+from rag.grounding.draft_guard import placeholders_in
+from rag.grounding.figures import extract_figures, find_figure, same_figure
 
 _ENUM = re.compile(r"[一二三四五六七八九十]是")
 _NUMBERED = re.compile(r"（[一二三四五六七八九十]+）")

@@ -25,8 +25,9 @@ from eval.metrics import aggregate, failed_assertions, threshold_results
 from eval.scripted import CaseScriptedLLM, CountingLLM
 from eval.suite import Case, Suite
 from eval.tasks import Cell, error_obs, run_cell, summarize_files
-from rag.index import Index
-from rag.llm import LLM, create_llm
+from rag.index.index import Index
+from rag.llm.base import LLM
+from rag.llm.factory import create_llm
 from rag.prompts import list_variants, load_prompt
 from rag.settings import Settings
 
@@ -104,7 +105,7 @@ def suite_settings(suite: Suite, settings: Settings, model: str | None = None) -
 def corpus_index(paths: list[Path], settings: Settings, runs_dir: Path) -> Index:
     """``paths`` in their own persistent index under ``runs_dir/index`` (one per embedder and
     corpus; ingest is idempotent, so it is instant when nothing changed)."""
-    from rag.documents import source_key
+    from rag.documents.files import source_key
 
     tag = _sha([settings.embedder, sorted(source_key(p) for p in paths)])[:10]
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", settings.embedder)[:40]
@@ -126,7 +127,7 @@ def prompt_task(task: str) -> str:
     if task != "summarize":
         return task
     try:
-        from rag.summarize import TASK
+        from rag.brief.summarize import TASK
     except ImportError:
         return "summarize_item"
     return TASK

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from rag.llm import LLM, Completion, Usage, last_user_text
-from rag.llm_fake import ScriptedLLM
+from rag.llm.base import LLM, Completion, Usage, last_user_text
+from rag.llm.fake import ScriptedLLM
 from rag.prompts import FENCE_CLOSE, FENCE_OPEN
 
 _CITE = re.compile(r"\{cite:([^}]+)\}")

@@ -24,11 +24,11 @@ from eval.metrics import (
 )
 from eval.scripted import CountingLLM
 from eval.suite import Case, Suite
-from rag.check import Sources, check
-from rag.grounding import split_sentences, strip_citations
-from rag.guard import PLACEHOLDER
-from rag.index import Index
-from rag.llm import LLM
+from rag.grounding.check import Sources, check
+from rag.grounding.citations import split_sentences, strip_citations
+from rag.grounding.draft_guard import PLACEHOLDER
+from rag.index.index import Index
+from rag.llm.base import LLM
 from rag.settings import Settings
 
 PASSAGE_CHARS = 300  # passages are kept short in run files; the index holds the full text
@@ -68,7 +68,7 @@ def run_cell(cell: Cell) -> dict:
 def _report_text(index: Index):
     """report_text(source, i) that also accepts another spelling of a stored source (a key
     made from another working directory, an absolute path): the index resolves it."""
-    from rag.index import IndexError_
+    from rag.index.index import IndexError_
 
     def lookup(source: str, report_index: int) -> str | None:
         try:
@@ -218,7 +218,7 @@ def _quoted_items(obj: object, where: tuple[str, int] | None = None) -> list[dic
 
 def _summarize(cell: Cell) -> dict:
     try:
-        from rag.summarize import summarize  # issue 5, built in parallel
+        from rag.brief.summarize import summarize  # issue 5, built in parallel
     except ImportError:
         return error_obs("rag.summarize 尚不可用（issue 5）")
     case = cell.case

@@ -11,9 +11,9 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from rag.grounding import NOT_FOUND, Citation, Grounding, SentenceCheck, ground
-from rag.index import Index
-from rag.llm import LLM
+from rag.grounding.citations import NOT_FOUND, Citation, Grounding, SentenceCheck, ground
+from rag.index.index import Index
+from rag.llm.base import LLM
 from rag.prompts import PromptTemplate, format_passages, load_prompt
 from rag.retrieval import hybrid_search
 from rag.schema import Passage

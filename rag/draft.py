@@ -14,10 +14,10 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from rag.grounding import Citation, best_span, overlap, split_sentences, strip_citations
-from rag.guard import guard_draft
-from rag.index import Index
-from rag.llm import LLM
+from rag.grounding.citations import Citation, best_span, overlap, split_sentences, strip_citations
+from rag.grounding.draft_guard import guard_draft
+from rag.index.index import Index
+from rag.llm.base import LLM
 from rag.prompts import format_passages, load_prompt
 from rag.retrieval import hybrid_search
 from rag.schema import Passage

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from rag.index import Index
-from rag.keyword import FILTER_KEYS
+from rag.index.index import Index
+from rag.index.keyword import FILTER_KEYS
 from rag.schema import Passage
 
 

@@ -15,10 +15,12 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from rag.ask import AskResult, chat_stream
-from rag.documents import SUPPORTED_SUFFIXES, DocumentError, source_key, unsupported_type_hint
+from rag.documents.errors import DocumentError
+from rag.documents.files import SUPPORTED_SUFFIXES, source_key, unsupported_type_hint
 from rag.draft import DraftRequest, DraftResult, draft_stream
-from rag.index import Index, IngestResult, Progress
-from rag.llm import LLM, create_llm
+from rag.index.index import Index, IngestResult, Progress
+from rag.llm.base import LLM
+from rag.llm.factory import create_llm
 from rag.retrieval import hybrid_search
 from rag.schema import Passage, Report
 from rag.settings import Settings
@@ -71,6 +73,9 @@ class Service:
     def llm_status(self) -> str | None:
         """None when the LLM looks usable, else a message for a banner."""
         if not self.settings.llm_base_url:
+            worker = self.llm_worker()
+            if worker and worker["state"] == "failed":
+                return f"本机模型进程无法启动：{worker['last_error']}"
             return None
         import urllib.error
         import urllib.request
@@ -84,6 +89,11 @@ class Service:
             url = self.settings.llm_base_url
             return f"无法连接大模型接口 RAG_LLM_BASE_URL={url}（{type(exc).__name__}），请检查服务是否启动"
         return None
+
+    def llm_worker(self) -> dict | None:
+        """The embedded model's worker process (pid, state, restarts), once the model was created."""
+        health = getattr(self._llm, "health", None)
+        return health() if callable(health) else None
 
     # -- reading ---------------------------------------------------------------------
     def search(self, query: str, *, k: int = 5, where: Mapping[str, object] | None = None) -> list[Passage]:
@@ -116,7 +126,7 @@ class Service:
     ):
         """A leader's brief of a 汇编 file or of indexed reports (rag.summarize), verified
         figure by figure."""
-        from rag.summarize import summarize
+        from rag.brief.summarize import summarize
 
         return summarize(what, self.llm, self.settings, progress=progress, concurrency=concurrency)
 
@@ -127,7 +137,7 @@ class Service:
         for key in dict.fromkeys(self.index.resolve_source(s) for s in sources):
             reports += self.index.store.reports(key)
         if len(reports) < 2:
-            from rag.summarize import SummarizeError
+            from rag.brief.summarize import SummarizeError
 
             raise SummarizeError(
                 f"所选文档只有 {len(reports)} 篇报告：综述至少需要两篇 — 请多选几个文档或选一个汇编"
@@ -136,7 +146,7 @@ class Service:
 
     def check(self, text: str, sources: Sequence[Path | str], *, judge: bool = True):
         """Sentence-by-sentence consistency of ``text`` with the given source files or texts."""
-        from rag.check import check_text
+        from rag.grounding.check import check_text
 
         return check_text(text, sources, self.llm if judge else None, self.settings)
 

@@ -63,6 +63,16 @@ class Settings(BaseSettings):
         default_factory=lambda: Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "rag-reports"
     )
     n_ctx: int = 4096
+    # Weight repacking in llama.cpp: "auto" decides from the CPU (off where AMX crashes it,
+    # see rag/llm/cpu.py), "on" / "off" force it.
+    llm_repack: str = "auto"
+    # The embedded model runs in a supervised worker process; seconds allowed for it to start
+    # (the first start joins and verifies the GGUF, ~1 GB) and start attempts before giving up.
+    llm_worker_start_timeout: float = 600.0
+    llm_worker_start_attempts: int = 3
+    # OpenMP wait policy of the worker: PASSIVE yields the core when idle, so generation does
+    # not collapse when another process takes a core (docs/SCALING.md); "" leaves the default.
+    llm_omp_wait_policy: str = "PASSIVE"
     n_threads: int = Field(default_factory=lambda: os.cpu_count() or 2)
     temperature: float = 0.2
     max_tokens: int = 512

@@ -45,7 +45,7 @@ def seeds_copy(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def e5_seed_index(tmp_path_factory: pytest.TempPathFactory):
     """The seeds indexed once per session with the real default embedder (~40 s on 2 cores)."""
-    from rag.index import Index
+    from rag.index.index import Index
 
     index = Index(Settings(index_dir=tmp_path_factory.mktemp("e5") / "index", embedder="e5"))
     result = index.ingest([SEEDS])

@@ -49,7 +49,7 @@ def model_settings(size: str, **overrides) -> Settings:
 
 @functools.cache
 def gguf_path(size: str) -> Path:
-    from rag.model_files import ensure_local_model
+    from rag.llm.model_files import ensure_local_model
 
     return ensure_local_model(model_settings(size))
 
@@ -58,8 +58,8 @@ def gguf_path(size: str) -> Path:
 def local_llm(size: str):
     """A loaded LocalLlamaLLM, shared by all tests of the session."""
     require("llama_cpp")
-    from rag.llm_local import LocalLlamaLLM
+    from rag.llm.local import LocalLlamaLLM
 
     llm = LocalLlamaLLM(model_settings(size), model_path=gguf_path(size))
-    _ = llm.llama
+    llm.load()
     return llm

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from rag.ask import NOT_FOUND_ANSWER, AskResult, ask, chat_stream
-from rag.grounding import ground, split_sentences
-from rag.index import Index
-from rag.llm_fake import ScriptedLLM
+from rag.grounding.citations import ground, split_sentences
+from rag.index.index import Index
+from rag.llm.fake import ScriptedLLM
 from rag.settings import Settings
 from tests.conftest import SEEDS
 

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from rag.index import Index
+from rag.index.index import Index
 
 pytestmark = pytest.mark.model
 

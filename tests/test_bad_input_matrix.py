@@ -28,11 +28,11 @@ from fastapi.testclient import TestClient
 from pypdf import PdfWriter
 from typer.testing import CliRunner, Result
 
-from rag.cli import app
-from rag.documents import load_document
-from rag.index import Index
-from rag.keyword import KeywordIndex
-from rag.llm_fake import ScriptedLLM
+from rag.cli.app import app
+from rag.documents.load import load_document
+from rag.index.index import Index
+from rag.index.keyword import KeywordIndex
+from rag.llm.fake import ScriptedLLM
 from rag.retrieval import MAX_K, MAX_QUERY_CHARS
 from rag.schema import Chunk
 from rag.service import Service

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from rag.bench_all import PHASES, bench_all, figure_table, targets
-from rag.bench_baselines import FixedQueryEmbedder, LangChainChroma, RankBM25, split_texts
-from rag.bench_corpus import benchmark_queries, iter_corpus, seed_material, take
-from rag.bench_measure import phase, stats_ms, time_alternating
-from rag.bench_scale import cache_key, prefix
-from rag.bench_search import BUILTIN_CASES, bench_quality, bench_search, load_ask_cases
-from rag.embeddings import HashEmbedder
+from rag.bench.all import PHASES, bench_all, figure_table, targets
+from rag.bench.baselines import FixedQueryEmbedder, LangChainChroma, RankBM25, split_texts
+from rag.bench.corpus import benchmark_queries, iter_corpus, seed_material, take
+from rag.bench.measure import phase, stats_ms, time_alternating
+from rag.bench.scale import cache_key, prefix
+from rag.bench.search import BUILTIN_CASES, bench_quality, bench_search, load_ask_cases
+from rag.index.embeddings import HashEmbedder
 from rag.settings import Settings
 from tests.conftest import SEEDS
 
@@ -197,7 +197,7 @@ def test_phase_error_is_reported_not_raised(tmp_path: Path):
 def test_cli_bench_commands_registered():
     import typer
 
-    from rag.cli_bench import register
+    from rag.cli.bench import register
 
     app = typer.Typer()
     register(app)

@@ -9,11 +9,11 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from rag.check import CheckResult, check_text
-from rag.cli_eval import register
-from rag.documents import load_document
-from rag.judge import judge_messages, judge_prompt
-from rag.llm_fake import ScriptedLLM
+from rag.cli.eval import register
+from rag.documents.load import load_document
+from rag.grounding.check import CheckResult, check_text
+from rag.grounding.judge import judge_messages, judge_prompt
+from rag.llm.fake import ScriptedLLM
 from rag.settings import Settings
 from tests.conftest import SEEDS
 

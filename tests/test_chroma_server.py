@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.index import Index
+from rag.index.index import Index
 from rag.retrieval import hybrid_search
 from rag.settings import Settings
 from tests.conftest import SEEDS

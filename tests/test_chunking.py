@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from rag.chunking import chunk_report
-from rag.documents import load_document
+from rag.documents.chunking import chunk_report
+from rag.documents.load import load_document
 from tests.conftest import SEEDS
 
 SEED_FILES = sorted(SEEDS.glob("*.txt"))

@@ -19,19 +19,14 @@ from pypdf.generic import (
     TextStringObject,
 )
 
-from rag.documents import (
-    SUPPORTED_SUFFIXES,
-    DocumentError,
-    clean_text,
-    count_redactions,
-    decode_text,
-    iter_files,
-    load_document,
-    parse_report,
-    parse_text,
-    source_key,
-    split_reports,
-)
+from rag.documents.clean import clean_text, count_redactions
+from rag.documents.decode import decode_text
+from rag.documents.errors import DocumentError
+from rag.documents.files import SUPPORTED_SUFFIXES, iter_files, source_key
+from rag.documents.load import load_document
+from rag.documents.parse import parse_text
+from rag.documents.skeleton import parse_report
+from rag.documents.split import split_reports
 from rag.schema import SECTION_KINDS, Document, Report
 
 ROOT = Path(__file__).resolve().parent.parent

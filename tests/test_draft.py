@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from rag.draft import DraftError, DraftRequest, draft, draft_stream, find_exemplars, house_style, outline
-from rag.figures import extract_figures
-from rag.guard import guard_draft, placeholders_in
-from rag.index import Index
-from rag.llm_fake import ScriptedLLM
+from rag.grounding.draft_guard import guard_draft, placeholders_in
+from rag.grounding.figures import extract_figures
+from rag.index.index import Index
+from rag.llm.fake import ScriptedLLM
 from rag.retrieval import hybrid_search
 from rag.settings import Settings
 from tests.conftest import SEEDS

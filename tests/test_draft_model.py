@@ -16,9 +16,9 @@ import time
 
 import pytest
 
-from rag.figures import extract_figures, find_figure
-from rag.guard import PLACEHOLDER
-from rag.index import Index
+from rag.grounding.draft_guard import PLACEHOLDER
+from rag.grounding.figures import extract_figures, find_figure
+from rag.index.index import Index
 from tests.llm_support import model_cache_dir, require
 
 pytestmark = pytest.mark.model

@@ -16,8 +16,8 @@ from eval.metrics import auc, citation_problems, has_figure
 from eval.report import compare, compare_text, html_report
 from eval.runner import corpus_index, load_run, run_suite
 from eval.suite import Suite, SuiteError, load_suite
-from rag.cli_eval import register
-from rag.index import Index
+from rag.cli.eval import register
+from rag.index.index import Index
 from rag.prompts import DEFAULT_PROMPTS_DIR
 from rag.settings import Settings
 from tests.conftest import SEEDS
@@ -203,7 +203,7 @@ def test_calibration_report_with_a_scripted_judge(tmp_path: Path, hash_index: In
     data["corpus"] = str(SEEDS)
     data["items"] = [d for d in data["items"] if d["id"] in ("s10", "s11", "n02", "e01", "u03")]
     subset.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    from rag.llm_fake import ScriptedLLM
+    from rag.llm.fake import ScriptedLLM
 
     judge = ScriptedLLM().on_yes("陈述：龙井村", 0.6).on_yes("陈述：全年引进外资", 0.1).on_yes("陈述：", 0.9)
     result = calibrate(judge, Settings(embedder="hash"), path=subset, index=hash_index)

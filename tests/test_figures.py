@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.figures import (
+from rag.grounding.figures import (
     Figure,
     extract_figures,
     find_figure,

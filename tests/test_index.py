@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.index import EmbedderMismatchError, Index, IndexBusyError
+from rag.index.index import EmbedderMismatchError, Index, IndexBusyError
 from rag.retrieval import QueryError, hybrid_search
 from rag.settings import Settings
 

@@ -15,8 +15,8 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from rag.llm import LLMError
-from rag.llm_openai import OpenAICompatLLM
+from rag.llm.base import LLMError
+from rag.llm.openai_compat import OpenAICompatLLM
 from rag.settings import Settings
 from tests.ui_support import free_port
 

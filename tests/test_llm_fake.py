@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from rag.llm import (
-    LLM,
-    Completion,
-    LLMError,
-    ScriptedLLM,
-    answer_kind,
-    create_llm,
-    yes_no_from_logprobs,
-    yes_no_from_text,
-)
+from rag.llm.base import LLM, Completion, LLMError, answer_kind, yes_no_from_logprobs, yes_no_from_text
+from rag.llm.factory import create_llm
+from rag.llm.fake import ScriptedLLM
 from rag.settings import Settings
 
 Q = [{"role": "system", "content": "只依据资料回答。"}, {"role": "user", "content": "2023年投入多少资金？"}]

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from rag.llm import LLMError
+from rag.llm.base import LLMError
 from rag.prompts import format_passages, load_prompt
 from tests.llm_support import local_llm
 
@@ -92,7 +92,7 @@ def test_yes_probability_prefix_reuse_matches_cold_eval(llm):
     msgs = judge("组织文艺演出26场次。")
     llm.yes_probability(judge("新建村级文化广场800平米。"))  # shares the system prompt + passage
     warm = llm.yes_probability(msgs)
-    llm.llama.reset()
+    llm.reset_cache()
     cold = llm.yes_probability(msgs)
     assert warm == pytest.approx(cold, abs=0.02)
     # The model state stays consistent: the greedy answer agrees with the probability.

@@ -13,7 +13,8 @@ import urllib.request
 
 import pytest
 
-from rag.llm import LLMError, create_llm
+from rag.llm.base import LLMError
+from rag.llm.factory import create_llm
 from rag.settings import Settings
 from tests.llm_support import gguf_path, require
 

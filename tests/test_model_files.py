@@ -9,8 +9,8 @@ import threading
 
 import pytest
 
-from rag import model_files
-from rag.model_files import MODELS, ModelFileError, ensure_local_model, part_paths
+from rag.llm import model_files
+from rag.llm.model_files import MODELS, ModelFileError, ensure_local_model, part_paths
 from rag.settings import Settings
 
 pytestmark = pytest.mark.model

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.index import Index
+from rag.index.index import Index
 from rag.retrieval import hybrid_search
 from rag.settings import Settings
 from tests.conftest import SEEDS
@@ -117,7 +117,7 @@ def test_second_concurrent_ingest_is_refused_clearly(tmp_path: Path) -> None:
 
 
 def test_soak_of_the_http_api_sees_no_errors(tmp_path: Path) -> None:
-    from rag.soak import SoakError, local_server, soak
+    from rag.bench.soak import SoakError, local_server, soak
 
     settings = Settings(index_dir=tmp_path / "index", embedder="hash")
     Index(settings).ingest([SEEDS])

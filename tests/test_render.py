@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from markdown_it import MarkdownIt
 
-from rag.grounding import Citation
+from rag.grounding.citations import Citation
 from ui.render import answer_html, citations_html, escape, placeholders_html, with_markers
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)> [点我](http://evil.example.com)'
@@ -67,10 +67,10 @@ def test_unsupported_sentences_are_flagged() -> None:
 def test_a_brief_of_a_hostile_compilation_renders_as_text(tmp_path) -> None:
     """Report text reaches the 汇编摘要 tab's Markdown verbatim (quotes are the shipped items):
     links, HTML and bare URLs planted in a report must show as text."""
-    from rag.export import to_markdown
-    from rag.llm_fake import ScriptedLLM
+    from rag.brief.markdown import to_markdown
+    from rag.brief.summarize import summarize
+    from rag.llm.fake import ScriptedLLM
     from rag.settings import Settings
-    from rag.summarize import summarize
     from tests.conftest import SEEDS
 
     text = (SEEDS / "003_a42557382749c262.txt").read_text(encoding="utf-8")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.embeddings import E5Embedder
-from rag.index import Index
+from rag.index.embeddings import E5Embedder
+from rag.index.index import Index
 from rag.retrieval import hybrid_search
 from rag.settings import Settings
 from tests.conftest import SEEDS
@@ -60,7 +60,7 @@ def test_cli_search_json_contract(e5_index: Index, monkeypatch: pytest.MonkeyPat
 
     from typer.testing import CliRunner
 
-    from rag.cli import app
+    from rag.cli.app import app
 
     monkeypatch.setenv("RAG_INDEX_DIR", str(e5_index.dir))
     out = CliRunner().invoke(app, ["search", "化眉村的茶叶加工厂有多大", "--json", "-k", "3"])
@@ -84,7 +84,7 @@ def test_cli_search_json_contract(e5_index: Index, monkeypatch: pytest.MonkeyPat
 
 
 def test_sentence_transformers_embedder_from_local_package(tmp_path: Path) -> None:
-    from rag.embeddings import SentenceTransformerEmbedder
+    from rag.index.embeddings import SentenceTransformerEmbedder
 
     model_dir = _minilm_dir()
     st = SentenceTransformerEmbedder(str(model_dir))

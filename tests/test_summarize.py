@@ -13,14 +13,16 @@ import typer
 from docx.oxml.ns import qn
 from typer.testing import CliRunner
 
-from rag.brief_schema import Brief
-from rag.cli_summarize import register
-from rag.documents import load_document, parse_text
-from rag.export import SECTIONS, to_docx, write_brief
-from rag.llm import LLM, Completion, last_user_text
-from rag.llm_fake import ScriptedLLM
+from rag.brief.markdown import SECTIONS
+from rag.brief.schema import Brief
+from rag.brief.summarize import ProgressEvent, SummarizeError, summarize, summarize_iter
+from rag.cli.summarize import register
+from rag.documents.load import load_document
+from rag.documents.parse import parse_text
+from rag.export import to_docx, write_brief
+from rag.llm.base import LLM, Completion, last_user_text
+from rag.llm.fake import ScriptedLLM
 from rag.settings import Settings
-from rag.summarize import ProgressEvent, SummarizeError, summarize, summarize_iter
 from tests.conftest import SEEDS
 
 SEED = SEEDS / "003_a42557382749c262.txt"
@@ -220,8 +222,8 @@ def test_concurrent_map_gives_the_same_brief(brief: Brief) -> None:
 
 
 def test_local_model_is_never_called_concurrently() -> None:
-    from rag.brief_map import workers
-    from rag.llm_local import LocalLlamaLLM
+    from rag.brief.map import workers
+    from rag.llm.local import LocalLlamaLLM
 
     assert workers(LocalLlamaLLM(Settings()), 4) == 1  # constructing it does not load the model
 
@@ -246,9 +248,9 @@ def test_terse_variant_is_recorded(brief: Brief) -> None:
 
 @pytest.fixture
 def cli(monkeypatch: pytest.MonkeyPatch) -> typer.Typer:
-    monkeypatch.setattr("rag.llm.create_llm", lambda settings: EchoLLM())
+    monkeypatch.setattr("rag.llm.factory.create_llm", lambda settings: EchoLLM())
     app = typer.Typer()
-    app.callback()(lambda: None)  # a group, as in rag/cli.py
+    app.callback()(lambda: None)  # a group, as in rag/cli/app.py
     register(app)
     return app
 
@@ -300,7 +302,7 @@ def test_cli_rejects_unknown_output_format(cli, tmp_path: Path) -> None:
 def test_cli_indexed_reports_make_the_same_brief_as_the_file(
     cli: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from rag.index import Index
+    from rag.index.index import Index
 
     monkeypatch.setenv("RAG_INDEX_DIR", str(tmp_path / "index"))
     monkeypatch.setenv("RAG_EMBEDDER", "hash")

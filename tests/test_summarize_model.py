@@ -15,8 +15,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from rag.cli_summarize import register
-from rag.documents import load_document
+from rag.cli.summarize import register
+from rag.documents.load import load_document
 from tests.conftest import SEEDS
 from tests.llm_support import model_cache_dir, require
 

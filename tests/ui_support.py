@@ -13,7 +13,7 @@ from pathlib import Path
 
 import uvicorn
 
-from rag.llm_fake import ScriptedLLM
+from rag.llm.fake import ScriptedLLM
 from rag.service import Service
 from rag.settings import Settings
 from tests.conftest import SEEDS

@@ -13,15 +13,15 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from rag.ask import AskResult
-from rag.documents import DocumentError
+from rag.brief.summarize import SummarizeError
+from rag.documents.errors import DocumentError
 from rag.draft import DraftError, DraftRequest, DraftResult
-from rag.embeddings import EmbedderError
-from rag.index import EmbedderMismatchError, IndexBusyError, IndexError_
-from rag.llm import LLMError
+from rag.index.embeddings import EmbedderError
+from rag.index.index import EmbedderMismatchError, IndexBusyError, IndexError_
+from rag.llm.base import LLMError
 from rag.prompts import PromptError
 from rag.retrieval import QueryError, validate_where
 from rag.service import Service, UploadError, safe_upload_name
-from rag.summarize import SummarizeError
 
 # Known failures → HTTP status; the body is {"error": message-that-says-what-to-do}.
 ERROR_STATUS: tuple[tuple[type[Exception], int], ...] = (
@@ -124,6 +124,8 @@ def create_router(service: Service) -> APIRouter:
         return {
             "llm": service.llm_description(),
             "llm_problem": service.llm_status(),
+            "llm_worker_pid": (worker := service.llm_worker() or {}).get("llm_worker_pid"),
+            "llm_worker": worker or {"state": "not_started"},
             "embedder": service.index.store.get_meta("embedder_id") or service.settings.embedder,
             **counts,
         }

@@ -253,12 +253,17 @@ def library_tab(service: Service) -> None:
 def build_blocks(service: Service) -> gr.Blocks:
     with gr.Blocks(title="述职报告写作与摘要") as blocks:
         gr.Markdown("## 述职报告 · 起草 / 摘要 / 问答（每个数字都有出处）")
-        problem = service.llm_status()
-        banner = f"<div class='banner-error'>⚠ {escape(problem)}</div>" if problem else ""
-        embedder = service.index.store.get_meta("embedder_id") or service.settings.embedder
-        gr.HTML(
-            f"<small>大模型：{escape(service.llm_description())}；嵌入模型：{escape(embedder)}</small>{banner}"
-        )
+
+        def status_line() -> str:
+            # Built on every page load: a model worker that stopped starting shows up on reload.
+            problem = service.llm_status()
+            banner = f"<div class='banner-error'>⚠ {escape(problem)}</div>" if problem else ""
+            embedder = service.index.store.get_meta("embedder_id") or service.settings.embedder
+            llm = escape(service.llm_description())
+            return f"<small>大模型：{llm}；嵌入模型：{escape(embedder)}</small>{banner}"
+
+        status = gr.HTML(status_line())
+        blocks.load(status_line, outputs=status)
         with gr.Tabs():
             with gr.Tab("起草"):
                 draft_tab(service)

@@ -7,8 +7,8 @@ import html
 import re
 from collections.abc import Sequence
 
-from rag.grounding import CITATION, Citation, split_sentences
-from rag.guard import PLACEHOLDER
+from rag.grounding.citations import CITATION, Citation, split_sentences
+from rag.grounding.draft_guard import PLACEHOLDER
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|>~])")
 

@@ -1,0 +1,34 @@
+"""In-memory text → Document: clean, split the 汇编, parse each report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rag.documents.clean import clean_text
+from rag.documents.errors import DocumentError
+from rag.documents.skeleton import parse_report
+from rag.documents.split import split_reports
+from rag.schema import Document
+
+
+def parse_text(
+    text: str,
+    *,
+    source: str,
+    path: str = "",
+    sha256: str = "",
+    fmt: str = "txt",
+    encoding: str | None = None,
+) -> Document:
+    """Clean, split and parse an in-memory text (also what uploads go through)."""
+    cleaned = clean_text(text)
+    if not cleaned.strip():
+        raise DocumentError(
+            source, "清理后没有可用的报告正文", "请确认文件是述职报告正文，而不只是标记或空行"
+        )
+    stem = Path(path or source).stem
+    reports = tuple(
+        parse_report(cleaned[start:end], source=source, index=i, title=title)
+        for i, (title, start, end) in enumerate(split_reports(cleaned, fallback_title=stem))
+    )
+    return Document(source, path, sha256, fmt, encoding, reports)

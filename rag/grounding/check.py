@@ -1,0 +1,302 @@
+"""Factual-consistency checker: every sentence of a text against a set of source reports.
+
+Small steps (as ragas does faithfulness): sentences → figures (exact, ``rag.figures``) →
+best evidence span (the project's own hybrid retrieval over the sources) → a yes/no judge
+score (``rag.judge``) → verdict. A figure found in no source makes the sentence
+``figure_mismatch`` whatever the judge says: neither embeddings nor a 1.5B judge reliably
+tell 179.25万元 from 279万元, so the number check is explicit.
+
+The judge reads only the evidence sentence (with the report title): on the labeled set
+(``rag eval judge``) the 1.5B judge scored AUC 0.98 on that, 0.94 on a ~200-char window.
+Without a judge (``llm=None``) the score is the lexical overlap of the sentence with its
+evidence (share of the sentence's character bigrams found there).
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.documents.load import load_document
+from rag.documents.parse import parse_text
+from rag.grounding.citations import NOT_FOUND, best_span, overlap, split_sentences, strip_citations
+from rag.grounding.figures import Figure, extract_figures, find_figure
+from rag.grounding.judge import judge_prompt, judge_score
+from rag.index.embeddings import Embedder
+from rag.index.index import Index
+from rag.llm.base import LLM
+from rag.prompts import PromptTemplate
+from rag.retrieval import MAX_K, hybrid_search
+from rag.schema import Document, Passage, Report
+from rag.settings import Settings
+
+__all__ = ["CheckResult", "Evidence", "FigureHit", "SentenceVerdict", "Sources", "check", "check_text"]
+
+VERDICTS = ("supported", "unsupported", "figure_mismatch")
+THRESHOLD = 0.5
+EVIDENCE_K = 3  # passages retrieved per sentence
+_MIN_CHARS = 4  # shorter fragments ("一、", "（二）") are no claims
+_WORD = re.compile(r"\w")
+# A brief's span references, [乡长·履职 937-982]: offsets, not figures of the claim.
+_SPAN_REF = re.compile(r"\[[^\[\]\n]{1,40}?\s\d+-\d+\]")
+
+
+@dataclass(frozen=True, slots=True)
+class FigureHit:
+    raw: str
+    value: float
+    unit: str
+    found: bool
+    source: str | None = None  # where it was found (offsets into that report's text)
+    report_index: int | None = None
+    start: int | None = None
+    end: int | None = None
+
+    def to_json(self) -> dict:
+        return {k: getattr(self, k) for k in self.__slots__}
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    source: str
+    report_index: int
+    report_title: str
+    quote: str  # report_text[start:end]; also what the judge reads
+    start: int
+    end: int
+
+    def to_json(self) -> dict:
+        return {k: getattr(self, k) for k in self.__slots__}
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceVerdict:
+    text: str
+    start: int  # offsets into the checked text
+    end: int
+    verdict: str  # one of VERDICTS
+    score: float
+    figures: tuple[FigureHit, ...]
+    evidence: Evidence | None
+
+    def to_json(self) -> dict:
+        return {
+            "text": self.text,
+            "start": self.start,
+            "end": self.end,
+            "verdict": self.verdict,
+            "score": round(self.score, 4),
+            "figures": [f.to_json() for f in self.figures],
+            "evidence": self.evidence.to_json() if self.evidence else None,
+        }
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    sentences: tuple[SentenceVerdict, ...]
+    skipped: int  # fragments too short to be claims
+    judge: str  # "llm" or "overlap"
+    model: str | None
+    prompt_id: str | None
+    prompt_hash: str | None
+    seconds: float
+
+    @property
+    def support_rate(self) -> float | None:
+        n = len(self.sentences)
+        return sum(s.verdict == "supported" for s in self.sentences) / n if n else None
+
+    @property
+    def figures_checked(self) -> int:
+        return sum(len(s.figures) for s in self.sentences)
+
+    @property
+    def figures_found(self) -> int:
+        return sum(f.found for s in self.sentences for f in s.figures)
+
+    @property
+    def figure_precision(self) -> float | None:
+        n = self.figures_checked
+        return self.figures_found / n if n else None
+
+    def count(self, verdict: str) -> int:
+        return sum(s.verdict == verdict for s in self.sentences)
+
+    def to_json(self) -> dict:
+        rate, precision = self.support_rate, self.figure_precision
+        return {
+            "sentences": [s.to_json() for s in self.sentences],
+            "support_rate": None if rate is None else round(rate, 4),
+            "figure_precision": None if precision is None else round(precision, 4),
+            "figures_checked": self.figures_checked,
+            "figures_found": self.figures_found,
+            "counts": {v: self.count(v) for v in VERDICTS},
+            "skipped": self.skipped,
+            "judge": self.judge,
+            "model": self.model,
+            "prompt_id": self.prompt_id,
+            "prompt_hash": self.prompt_hash,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass(frozen=True)
+class Sources:
+    """The reports a text is checked against, and a retrieval index holding them."""
+
+    index: Index
+    reports: tuple[Report, ...]
+    restricted: bool = False  # the index also holds other reports: filter retrieval
+
+    @classmethod
+    def from_index(cls, index: Index, keys: Sequence[tuple[str, int | None]] | None = None) -> Sources:
+        """All reports of ``index``, or only those named by (source, report index|None)."""
+        everything = tuple(index.store.reports())
+        if keys is None:
+            return cls(index, everything)
+        wanted = {(s, i) for s, i in keys}
+        chosen = tuple(r for r in everything if (r.source, r.index) in wanted or (r.source, None) in wanted)
+        return cls(index, chosen, restricted=len(chosen) < len(everything))
+
+    def retrieve(self, query: str, k: int = EVIDENCE_K) -> list[Passage]:
+        if not self.reports:
+            return []
+        if not self.restricted:
+            return hybrid_search(self.index, query, k=k)
+        keys = {(r.source, r.index) for r in self.reports}
+        sources = {r.source for r in self.reports}
+        # One source: let the index filter; several: over-fetch and filter here.
+        where = {"source": next(iter(sources))} if len(sources) == 1 else None
+        found = hybrid_search(self.index, query, k=min(MAX_K, k * 5), where=where)
+        return [p for p in found if (p.chunk.source, p.chunk.report_index) in keys][:k]
+
+
+def _as_document(source: Path | str, n: int) -> Document:
+    """A path (any supported format) or, for a str that names no file, the text itself."""
+    if isinstance(source, Path) or (len(source) < 1024 and "\n" not in source and Path(source).is_file()):
+        return load_document(Path(source))
+    return parse_text(source, source=f"text-{n}")
+
+
+@contextmanager
+def source_index(
+    sources: Sequence[Path | str], settings: Settings, embedder: Embedder | None = None
+) -> Iterator[Sources]:
+    """A throwaway index (temp dir, local Chroma) over ``sources``, with the settings' embedder."""
+    docs = [_as_document(s, n) for n, s in enumerate(sources, 1)]
+    with tempfile.TemporaryDirectory(prefix="rag-check-") as tmp:
+        cfg = settings.model_copy(update={"index_dir": Path(tmp), "chroma_url": None})
+        index = Index(cfg, embedder)
+        try:
+            for doc in docs:
+                chunks = index.chunk_document(doc)
+                if chunks:
+                    index.vectors.upsert(chunks, index.embed_chunks(chunks))
+                    index.store.replace_document(doc, chunks)
+            index.store.set_meta("embedder_id", index.embedder.id)
+            yield Sources(index, tuple(r for d in docs for r in d.reports))
+        finally:
+            index.close()
+
+
+def check_text(
+    text: str,
+    sources: Sequence[Path | str],
+    llm: LLM | None,
+    settings: Settings,
+    *,
+    embedder: Embedder | None = None,
+    threshold: float = THRESHOLD,
+) -> CheckResult:
+    """Check ``text`` against source files (or source texts); ``llm=None`` skips the judge."""
+    with source_index(sources, settings, embedder) as src:
+        return check(text, src, llm, threshold=threshold, settings=settings)
+
+
+def check(
+    text: str,
+    sources: Sources,
+    llm: LLM | None,
+    *,
+    threshold: float = THRESHOLD,
+    settings: Settings | None = None,
+) -> CheckResult:
+    t0 = time.perf_counter()
+    prompt = judge_prompt(settings) if llm is not None else None
+    verdicts: list[SentenceVerdict] = []
+    skipped = 0
+    for s, e in split_sentences(text):
+        claim = _SPAN_REF.sub("", strip_citations(text[s:e])).strip()
+        if len(_WORD.findall(claim)) < _MIN_CHARS or NOT_FOUND in claim:
+            skipped += 1
+            continue
+        verdicts.append(_check_sentence(claim, s, e, sources, llm, prompt, threshold))
+    return CheckResult(
+        tuple(verdicts),
+        skipped,
+        "llm" if llm is not None else "overlap",
+        llm.model_id if llm is not None else None,
+        prompt.id if prompt else None,
+        prompt.hash if prompt else None,
+        time.perf_counter() - t0,
+    )
+
+
+def _check_sentence(
+    claim: str,
+    start: int,
+    end: int,
+    sources: Sources,
+    llm: LLM | None,
+    prompt: PromptTemplate | None,
+    threshold: float,
+) -> SentenceVerdict:
+    figures = extract_figures(claim)
+    passages = sources.retrieve(claim)
+    hits = tuple(_locate(f, passages, sources.reports) for f in figures)
+    evidence = _evidence(claim, figures, passages)
+    if evidence is None:
+        score = 0.0
+    elif llm is not None:
+        score = judge_score(llm, prompt, evidence.quote, claim, title=evidence.report_title)
+    else:
+        score = overlap(claim, evidence.quote)
+    if not all(h.found for h in hits):
+        verdict = "figure_mismatch"
+    else:
+        verdict = "supported" if score >= threshold else "unsupported"
+    return SentenceVerdict(claim, start, end, verdict, score, hits, evidence)
+
+
+def _locate(fig: Figure, passages: Sequence[Passage], reports: Sequence[Report]) -> FigureHit:
+    """Prefer a retrieved passage (local evidence), then any source report."""
+    for p in passages:
+        span = find_figure(fig, p.chunk.text)
+        if span:
+            c = p.chunk
+            s, e = span[0] + c.start, span[1] + c.start
+            return FigureHit(fig.raw, fig.value, fig.unit, True, c.source, c.report_index, s, e)
+    for r in reports:
+        span = find_figure(fig, r.text)
+        if span:
+            return FigureHit(fig.raw, fig.value, fig.unit, True, r.source, r.index, *span)
+    return FigureHit(fig.raw, fig.value, fig.unit, False)
+
+
+def _evidence(claim: str, figures: Sequence[Figure], passages: Sequence[Passage]) -> Evidence | None:
+    """The passage sentence that best supports ``claim``: most of its figures, then most overlap."""
+    best: tuple[tuple[int, float], Evidence] | None = None
+    for p in passages:
+        spans = [sp for f in figures if (sp := find_figure(f, p.chunk.text))]
+        qs, qe = best_span(claim, p, spans[0] if spans else None)
+        c = p.chunk
+        quote = c.text[qs - c.start : qe - c.start]
+        key = (len(spans), overlap(claim, quote))
+        if best is None or key > best[0]:
+            best = (key, Evidence(c.source, c.report_index, c.report_title, quote, qs, qe))
+    return best[1] if best else None
