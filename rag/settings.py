@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     # OpenMP wait policy of the worker: PASSIVE yields the core when idle, so generation does
     # not collapse when another process takes a core (docs/SCALING.md); "" leaves the default.
     llm_omp_wait_policy: str = "PASSIVE"
+    # Prompt-lookup speculative decoding (tokens drafted per step; 0 = off). Off by default:
+    # `rag bench llm` measures where it pays (variants.prompt_lookup).
+    llm_prompt_lookup: int = 0
     n_threads: int = Field(default_factory=lambda: os.cpu_count() or 2)
     temperature: float = 0.2
     max_tokens: int = 512

@@ -180,7 +180,7 @@ def test_targets_from_figures():
     out = {
         "ingest": {"raw_embed_seconds": 10.0, "ingest_seconds": 11.0},
         "search": {"sizes": [{"chunks": 100_000, "ours": {"p95_ms": 20.0}}], "target": {"met": True}},
-        "llm": {"wrapper": {"ttft_s": 6.0}},
+        "llm": {"worker": {"ttft_s": 6.0}},
         "summarize": {"wall_s": 100.0},
         "total_s": 1000.0,
     }

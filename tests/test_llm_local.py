@@ -108,3 +108,20 @@ def test_judge_15b_separates_supported_from_changed_figure():
     changed = big.yes_probability(judge("新建村级文化广场2000平米。"))
     unrelated = big.yes_probability(judge("全年引进外资5亿元，建成三座跨江大桥。"))
     assert supported > 0.5 > max(changed, unrelated), (supported, changed, unrelated)
+
+
+def test_the_worker_warms_the_fixed_ask_prefix_and_answers_stay_the_same(llm):
+    cold = llm.complete(ASK, max_tokens=24, temperature=0.0).text
+    llm.reset_cache()
+    warmed = llm.warm_prefix()
+    assert warmed > 100  # template + system prompt of prompts/ask/default.yaml
+    assert llm.warm_prefix() == 0  # already in the KV cache
+    assert llm.complete(ASK, max_tokens=24, temperature=0.0).text == cold
+
+
+def test_the_model_runs_in_a_worker_process_with_the_cpu_choice(llm):
+    import os
+
+    health = llm.health()
+    assert health["state"] == "ready" and health["llm_worker_pid"] not in (None, os.getpid())
+    assert isinstance(health["repack"], bool) and health["repack_reason"]

@@ -1,20 +1,20 @@
-"""Benchmark of the embedded LLM: our LocalLlamaLLM.stream vs raw llama-cpp on the same loaded model.
+"""Benchmark of the embedded LLM: the supervised worker vs raw llama-cpp in this process.
 
-``bench_llm(settings, runs=3)`` returns plain numbers (seconds, tokens/s, ratios):
+``bench_llm(settings, runs=3)`` returns plain numbers (seconds, tokens/s, ratios), with the CPU
+model printed beside them (``cpu``), since the same model runs 5x apart on different CPUs:
 
-- ``wrapper`` / ``raw``: median TTFT, generation tokens/s and total seconds for the same
-  ask-style prompt (prompts/ask/default.yaml), greedy, cold KV cache each run, calls interleaved.
-- ``overhead``: wrapper/raw ratios minus 1 (target ≤ 0.10).
+- ``raw`` / ``worker``: median TTFT, generation tokens/s and total seconds for the same
+  ask-style prompt (prompts/ask/default.yaml), greedy, cold KV cache each run, calls
+  interleaved. ``raw`` is llama-cpp's own ``create_chat_completion`` on an in-process model;
+  ``worker`` is ``LocalLlamaLLM.stream`` through the worker process (what the server runs).
+- ``overhead``: worker/raw ratios minus 1 (target ≤ 0.10).
 - ``prefix_reuse``: TTFT of a second question over the same passages right after the first
   (llama.cpp reuses the KV of the shared prefix) vs the same call on a cold cache.
-- ``ram_cache``: a call that follows an unrelated one (the judge between two questions),
-  without and with ``llama_cpp.LlamaRAMCache``, which restores the saved state of an earlier prompt.
-  (LocalLlamaLLM does not enable it: in llama-cpp-python 0.3.36 every saved state also copies
-  the logits buffer, up to n_batch x n_vocab floats = ~300 MB that the capacity does not count,
-  and saving/restoring costs ~1 s per call.)
-- ``cpu_share``: CPU time used / (wall time x n_threads). Well below 1.0 means other processes
-  took the cores and the timings are not representative (llama.cpp's spinning OpenMP threads
-  degrade badly when a core is taken away).
+- ``variants`` (rag/bench/llm_variants.py): weight repacking on vs off, prompt-lookup
+  speculative decoding on a copy-heavy prompt, the OpenMP wait policy and thread count with
+  and without another process taking a core.
+- ``cpu_share``: CPU time of this process and its children / (wall x n_threads); well below
+  1.0 for the raw path means other processes took the cores.
 
 Generation speed counts streamed pieces (llama.cpp yields one per token, a few multi-byte
 characters excepted), the same way for both paths.
@@ -22,12 +22,13 @@ characters excepted), the same way for both paths.
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from rag.llm.local import LocalLlamaLLM
+from rag.llm.cpu import read_cpu_info
 from rag.prompts import format_passages, load_prompt
 from rag.settings import Settings
 
@@ -51,27 +52,26 @@ PASSAGES = [
 ]
 QUESTION_A = "概括资料中2023年文化建设和安全生产两方面的主要工作和数据。"
 QUESTION_B = "安全生产方面做了哪些工作？"
-JUDGE = [
-    {"role": "system", "content": "判断资料是否支持陈述，只回答“是”或“否”。"},
-    {"role": "user", "content": "资料：全年发展党员5名。\n陈述：全年发展党员5名。\n资料是否支持该陈述？"},
-]
 
 
-def _median(xs: Iterable[float | None]) -> float | None:
+def median(xs: Iterable[float | None]) -> float | None:
     vals = [x for x in xs if x is not None]
     return round(statistics.median(vals), 4) if vals else None
 
 
-def _timed(pieces: Iterable[str]) -> dict[str, Any]:
+def timed(pieces: Iterable[str]) -> dict[str, Any]:
+    """TTFT, total seconds, pieces and generation speed of one streamed call."""
     start = time.perf_counter()
     first = None
     n = 0
+    text = []
     for piece in pieces:
         if not piece:
             continue
         if first is None:
             first = time.perf_counter() - start
         n += 1
+        text.append(piece)
     total = time.perf_counter() - start
     gen = total - first if first is not None else 0.0
     return {
@@ -79,102 +79,112 @@ def _timed(pieces: Iterable[str]) -> dict[str, Any]:
         "seconds": total,
         "pieces": n,
         "gen_tps": (n - 1) / gen if n > 1 and gen > 0 else None,
+        "text": "".join(text),
     }
+
+
+def summary(rows: list[dict[str, Any]], prompt_tokens: int | None = None) -> dict[str, Any]:
+    out = {
+        "ttft_s": median(r["ttft"] for r in rows),
+        "gen_tokens_per_s": median(r["gen_tps"] for r in rows),
+        "total_s": median(r["seconds"] for r in rows),
+    }
+    if prompt_tokens:
+        out["prompt_tokens_per_s"] = median(prompt_tokens / r["ttft"] for r in rows if r["ttft"])
+    return out
+
+
+def ask_messages(settings: Settings, question: str = QUESTION_A) -> list[dict]:
+    return load_prompt(settings, "ask").render(
+        question=question, passages=format_passages(PASSAGES), history=""
+    )
+
+
+def _cpu_seconds() -> float:
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
 
 
 def bench_llm(
-    settings: Settings, *, runs: int = 3, max_tokens: int = 96, ram_cache: bool = True
+    settings: Settings, *, runs: int = 3, max_tokens: int = 96, variants: bool = True
 ) -> dict[str, Any]:
-    """``ram_cache=False`` skips the optional LlamaRAMCache comparison (~70 s on 2 cores)."""
-    llm = LocalLlamaLLM(settings)
-    cpu0, wall0 = time.process_time(), time.perf_counter()
+    """Worker vs in-process raw llama-cpp, prefix reuse, and (``variants``) the runtime choices."""
+    # The in-process raw path gets the worker's OpenMP policy, so the comparison is like for like.
+    if settings.llm_omp_wait_policy:
+        os.environ.setdefault("OMP_WAIT_POLICY", settings.llm_omp_wait_policy)
+    from rag.llm.llama_inprocess import InProcessLlamaLLM
+    from rag.llm.local import LocalLlamaLLM
+
+    cpu = read_cpu_info()
+    cpu0, wall0 = _cpu_seconds(), time.perf_counter()
+    engine = InProcessLlamaLLM(settings)
     t0 = time.perf_counter()
-    llama = llm.llama
-    load_seconds = time.perf_counter() - t0
+    llama = engine.llama
+    load_in_process = time.perf_counter() - t0
+    worker = LocalLlamaLLM(settings)
+    t0 = time.perf_counter()
+    info = worker.load()
+    load_worker = time.perf_counter() - t0
+    try:
+        msgs_a, msgs_b = ask_messages(settings), ask_messages(settings, QUESTION_B)
+        tok_a, tok_b = engine.prompt_tokens(msgs_a), engine.prompt_tokens(msgs_b)
+        shared = llama.longest_token_prefix(tok_a, tok_b)
 
-    ask = load_prompt(settings, "ask")
-    passages = format_passages(PASSAGES)
-    msgs_a = ask.render(question=QUESTION_A, passages=passages, history="")
-    msgs_b = ask.render(question=QUESTION_B, passages=passages, history="")
-    tok_a, tok_b = llm.prompt_tokens(msgs_a), llm.prompt_tokens(msgs_b)
-    shared = llama.longest_token_prefix(tok_a, tok_b)
+        def raw(msgs: list[dict], n: int = max_tokens) -> Iterable[str]:
+            llama.reset()  # cold KV cache: every run pays the full prompt
+            for chunk in llama.create_chat_completion(
+                messages=msgs, max_tokens=n, temperature=0.0, stream=True
+            ):
+                yield chunk["choices"][0]["delta"].get("content") or ""
 
-    def raw(msgs: list[dict], n: int = max_tokens) -> Iterable[str]:
-        for chunk in llama.create_chat_completion(messages=msgs, max_tokens=n, temperature=0.0, stream=True):
-            yield chunk["choices"][0]["delta"].get("content") or ""
+        def ours(msgs: list[dict], n: int = max_tokens, cold: bool = True) -> Iterable[str]:
+            if cold:
+                worker.reset_cache()
+            return worker.stream(msgs, max_tokens=n, temperature=0.0)
 
-    def ours(msgs: list[dict], n: int = max_tokens) -> Iterable[str]:
-        return llm.stream(msgs, max_tokens=n, temperature=0.0)
+        timed(raw(msgs_a, 4))  # warm-up: page the weights in, both processes
+        timed(ours(msgs_a, 4))
+        by_path: dict[str, list[dict[str, Any]]] = {"raw": [], "worker": []}
+        for i in range(runs):
+            order = ("raw", "worker") if i % 2 == 0 else ("worker", "raw")
+            for name in order:
+                by_path[name].append(timed((raw if name == "raw" else ours)(msgs_a)))
+        figures = {name: summary(rows, len(tok_a)) for name, rows in by_path.items()}
+        same_text = by_path["raw"][0]["text"] == by_path["worker"][0]["text"]
 
-    def cold(fn: Callable[..., Iterable[str]], msgs: list[dict], n: int = max_tokens) -> dict[str, Any]:
-        llama.reset()  # forget the KV cache: every run pays the full prompt
-        return _timed(fn(msgs, n))
+        def ratio(key: str, invert: bool = False) -> float | None:
+            a, b = figures["worker"][key], figures["raw"][key]
+            if not a or not b:
+                return None
+            return round((b / a if invert else a / b) - 1.0, 4)
 
-    _timed(raw(msgs_a, 4))  # warm-up: page the weights in
-    by_path: dict[str, list[dict[str, Any]]] = {"raw": [], "wrapper": []}
-    for i in range(runs):
-        order = ("raw", "wrapper") if i % 2 == 0 else ("wrapper", "raw")
-        for name in order:
-            by_path[name].append(cold(raw if name == "raw" else ours, msgs_a))
-    usage = llm.last_completion
-
-    summary = {
-        name: {
-            "ttft_s": _median(r["ttft"] for r in rs),
-            "gen_tokens_per_s": _median(r["gen_tps"] for r in rs),
-            "total_s": _median(r["seconds"] for r in rs),
-            "prompt_tokens_per_s": _median(len(tok_a) / r["ttft"] for r in rs if r["ttft"]),
-        }
-        for name, rs in by_path.items()
-    }
-
-    def ratio(key: str, invert: bool = False) -> float | None:
-        a, b = summary["wrapper"][key], summary["raw"][key]
-        if not a or not b:
-            return None
-        return round((b / a if invert else a / b) - 1.0, 4)
-
-    # Prefix reuse: question B right after question A (same system prompt + passages).
-    llama.reset()
-    _timed(ours(msgs_a, 8))
-    warm_b = _timed(ours(msgs_b))
-    cold_b = cold(ours, msgs_b)
-
-    # LlamaRAMCache: A, then an unrelated judge call, then B.
-    def alternating() -> tuple[float | None, float]:
-        llama.reset()
-        start = time.perf_counter()
-        _timed(ours(msgs_a, 8))
-        _timed(ours(JUDGE, 2))
-        ttft = _timed(ours(msgs_b, 8))["ttft"]
-        return ttft, time.perf_counter() - start
-
-    without_cache: tuple[float | None, float | None] = (None, None)
-    with_cache: tuple[float | None, float | None] = (None, None)
-    if ram_cache:
-        from llama_cpp import LlamaRAMCache
-
-        without_cache = alternating()
-        llama.set_cache(LlamaRAMCache(capacity_bytes=1 << 30))
-        try:
-            with_cache = alternating()
-        finally:
-            llama.set_cache(None)
-
-    wall = time.perf_counter() - wall0
-    cpu_share = (time.process_time() - cpu0) / (wall * max(1, settings.n_threads))
-    return {
-        "model": llm.model_id,
-        "cpu_share": round(cpu_share, 3),
+        timed(ours(msgs_a, 8))
+        warm_b = timed(ours(msgs_b, max_tokens, cold=False))
+        cold_b = timed(ours(msgs_b))
+        # The fixed prefix (template + system prompt) as the idle worker leaves it: cold otherwise.
+        fixed = []
+        for _ in range(runs):
+            worker.reset_cache()
+            warmed = worker.warm_prefix()
+            fixed.append(timed(ours(msgs_a, max_tokens, cold=False)))
+    finally:
+        engine.close_model()
+    result: dict[str, Any] = {
+        "cpu": cpu.summary(),
+        "model": worker.model_id,
         "n_threads": settings.n_threads,
         "n_ctx": settings.n_ctx,
+        "omp_wait_policy": settings.llm_omp_wait_policy or "(default)",
+        "repack": info.get("repack"),
+        "repack_reason": info.get("repack_reason"),
         "runs": runs,
         "max_tokens": max_tokens,
-        "load_s": round(load_seconds, 3),
+        "load_in_process_s": round(load_in_process, 3),
+        "load_worker_s": round(load_worker, 3),
         "prompt_tokens": len(tok_a),
-        "completion_tokens": usage.completion_tokens if usage else None,
-        "raw": summary["raw"],
-        "wrapper": summary["wrapper"],
+        "same_greedy_text": same_text,
+        "raw": figures["raw"],
+        "worker": figures["worker"],
         "overhead": {
             "ttft": ratio("ttft_s"),
             "gen_tokens_per_s": ratio("gen_tokens_per_s", invert=True),
@@ -186,14 +196,38 @@ def bench_llm(
             "ttft_cold_s": _round(cold_b["ttft"]),
             "ttft_warm_s": _round(warm_b["ttft"]),
         },
-        "ram_cache": {
-            "ttft_b_after_judge_s": _round(without_cache[0]),
-            "ttft_b_after_judge_with_ram_cache_s": _round(with_cache[0]),
-            "sequence_s": _round(without_cache[1]),
-            "sequence_with_ram_cache_s": _round(with_cache[1]),
-        },
+        "fixed_prefix_cached": {"prefix_tokens": warmed, **summary(fixed, len(tok_a) - warmed)},
     }
+    if variants:
+        from rag.bench.llm_variants import bench_variants
+
+        worker.close()  # one model at a time while the variants load their own
+        result["variants"] = bench_variants(settings, runs=runs, max_tokens=max_tokens)
+    else:
+        worker.close()
+    wall = time.perf_counter() - wall0
+    result["wall_s"] = round(wall, 1)
+    result["cpu_share"] = round((_cpu_seconds() - cpu0) / (wall * max(1, settings.n_threads)), 3)
+    return result
 
 
 def _round(x: float | None) -> float | None:
     return None if x is None else round(x, 4)
+
+
+def run_worker(
+    settings: Settings,
+    fn: Callable[[Any], dict[str, Any]],
+) -> dict[str, Any]:
+    """Load a worker with ``settings``, run ``fn(worker)``, close it; figures plus load time."""
+    from rag.llm.local import LocalLlamaLLM
+
+    worker = LocalLlamaLLM(settings)
+    try:
+        t0 = time.perf_counter()
+        info = worker.load()
+        load = time.perf_counter() - t0
+        out = fn(worker)
+        return {"load_s": round(load, 3), "repack": info.get("repack"), **out}
+    finally:
+        worker.close()

@@ -114,13 +114,19 @@ def register(bench_app: typer.Typer) -> None:
     @bench_app.command("llm")
     def llm_cmd(
         runs: Annotated[int, typer.Option(help="每条路径的次数，取中位数")] = 3,
+        variants: Annotated[
+            bool,
+            typer.Option(
+                "--variants/--no-variants", help="另测权重重排、提示查找解码、OpenMP 等待策略与线程数"
+            ),
+        ] = True,
         as_json: JsonOpt = False,
     ) -> None:
-        """内置模型：首字延迟与生成速度，本项目封装 vs 直接调用 llama-cpp；KV 前缀复用前后的首字延迟。"""
+        """内置模型：首字延迟与生成速度，模型进程 vs 本进程直接调用 llama-cpp；KV 前缀复用；运行参数对比。"""
         from rag.bench.llm import bench_llm
 
         with _user_errors():
-            figures = bench_llm(Settings(), runs=runs)
+            figures = bench_llm(Settings(), runs=runs, variants=variants)
         _print(figures, as_json)
 
     @bench_app.command("summarize")

@@ -19,7 +19,7 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,9 @@ def _llama_class(llama_cpp: Any, use_extra_bufts: bool) -> type:
     return RepackAwareLlama
 
 
+_WARM_BATCH = 32  # tokens per step of the idle prefix warm-up: a waiting request waits ≤ ~1 s
+
+
 class InProcessLlamaLLM(LLM):
     def __init__(self, settings: Settings, *, model_path: str | Path | None = None) -> None:
         self.settings = settings
@@ -77,6 +80,7 @@ class InProcessLlamaLLM(LLM):
         self._lock = threading.Lock()  # plain Lock: a stream may be closed from another thread
         self._owner: int | None = None  # thread id of the call holding the model
         self._load_lock = threading.Lock()
+        self._prefix_tokens: list[int] | None = None
         self.repack: RepackChoice | None = None  # decided at load time
         self.system_info = ""
 
@@ -102,6 +106,15 @@ class InProcessLlamaLLM(LLM):
             raise LLMError(str(exc)) from exc
         self.system_info = llama_cpp.llama_print_system_info().decode("utf-8", "replace")
         self.repack = choose_repack(read_cpu_info(), self.system_info, self.settings.llm_repack)
+        extra: dict[str, Any] = {}
+        if self.settings.llm_prompt_lookup > 0:
+            from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
+
+            extra["draft_model"] = LlamaPromptLookupDecoding(num_pred_tokens=self.settings.llm_prompt_lookup)
+            # Drafts need the logits of every token. llama-cpp-python 0.3.36 sizes its scores
+            # buffer from the logits_all argument (n_batch rows when False) even with a draft
+            # model, and then fails once a call passes n_batch tokens: ask for it explicitly.
+            extra["logits_all"] = True
         try:
             llama = _llama_class(llama_cpp, self.repack.enabled)(
                 model_path=str(path),
@@ -110,6 +123,7 @@ class InProcessLlamaLLM(LLM):
                 n_threads_batch=self.n_threads,
                 chat_format="chat_template.default",  # the GGUF's own template
                 verbose=False,
+                **extra,
             )
         except (ValueError, RuntimeError) as exc:
             raise LLMError(
@@ -160,6 +174,46 @@ class InProcessLlamaLLM(LLM):
             "system_info": self.system_info,
             "n_threads": self.n_threads,
         }
+
+    def close_model(self) -> None:
+        """Free the model (benchmarks load several in turn)."""
+        with self._load_lock:
+            if self._llama is not None:
+                self._llama.close()
+                self._llama = None
+
+    def warm_prefix(self, should_stop: Callable[[], bool]) -> int:
+        """Evaluate the ask prompt's fixed prefix (chat template + system prompt) into the KV cache.
+
+        The worker calls this while idle, so a question asked after a judge or draft call still
+        finds its fixed ~180 tokens evaluated (llama.cpp reuses the longest common prefix).
+        Evaluated in small batches; stops as soon as ``should_stop()`` (a request is waiting).
+        Returns the tokens evaluated now.
+        """
+        prefix = self._warm_tokens()
+        llama = self.llama
+        with self._busy():
+            common = llama.longest_token_prefix(llama.input_ids[: llama.n_tokens].tolist(), prefix)
+            if common >= len(prefix):
+                return 0
+            llama.n_tokens = common  # eval() drops the KV after n_tokens first
+            done = 0
+            for start in range(common, len(prefix), _WARM_BATCH):
+                if should_stop():
+                    break
+                llama.eval(prefix[start : start + _WARM_BATCH])
+                done += len(prefix[start : start + _WARM_BATCH])
+            return done
+
+    def _warm_tokens(self) -> list[int]:
+        if self._prefix_tokens is None:
+            from rag.prompts import load_prompt
+
+            ask = load_prompt(self.settings, "ask")
+            one = self.prompt_tokens(ask.render(question="甲", passages="甲", history=""))
+            two = self.prompt_tokens(ask.render(question="乙", passages="乙", history=""))
+            self._prefix_tokens = one[: self.llama.longest_token_prefix(one, two)]
+        return self._prefix_tokens
 
     def reset_cache(self) -> None:
         """Forget the KV cache: the next call evaluates its whole prompt (benchmarks, tests)."""

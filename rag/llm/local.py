@@ -111,6 +111,11 @@ class LocalLlamaLLM(LLM):
         with self._busy():
             self.worker.call("reset")
 
+    def warm_prefix(self) -> int:
+        """Evaluate the fixed ask prefix now (the worker also does it by itself when idle)."""
+        with self._busy():
+            return self.worker.call("warm")
+
     def prompt_tokens(self, messages: list[dict]) -> list[int]:
         """The prompt tokens llama.cpp evaluates for ``messages`` (GGUF chat template applied)."""
         with self._busy():

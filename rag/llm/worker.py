@@ -6,10 +6,11 @@ request in flight; the supervisor restarts the worker and the next request works
 
 Protocol over a ``multiprocessing`` Pipe (tuples, pickled):
   parent → child   ("load",) | ("complete", messages, params) | ("stream", messages, params)
-                   | ("yes", messages) | ("tokens", messages) | ("reset",) | ("cancel",)
+                   | ("yes", messages) | ("tokens", messages) | ("reset",) | ("warm",) | ("cancel",)
   child → parent   ("ok", value) | ("error", message) | ("piece", text) | ("usage", Usage) | ("end",)
 A stream may be cancelled between pieces; the child then closes its generator and sends "end".
-The worker keeps its model between calls, so llama.cpp's KV prefix reuse still works.
+The worker keeps its model between calls, so llama.cpp's KV prefix reuse still works, and
+while idle it evaluates the ask prompt's fixed prefix back into the KV cache (``warm_prefix``).
 """
 
 from __future__ import annotations
@@ -81,14 +82,32 @@ def worker_main(conn: Connection, spec: str, settings_data: dict, env: dict[str,
                 conn.send(("ok", engine.prompt_tokens(*args)))
             elif kind == "reset":
                 conn.send(("ok", engine.reset_cache()))
+            elif kind == "warm":
+                warm = getattr(engine, "warm_prefix", None)
+                conn.send(("ok", warm(lambda: False) if warm else 0))
             elif kind == "cancel":
                 continue  # a cancel that arrived after its stream had ended
             else:
                 conn.send(("error", f"unknown request {kind!r}"))
+                continue
         except LLMError as exc:
             conn.send(("error", str(exc)))
+            continue
         except Exception as exc:  # report, keep serving: the model itself is still fine
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
+            continue
+        _idle(conn, engine, kind)
+
+
+def _idle(conn: Connection, engine: Any, kind: str) -> None:
+    """Between requests: put the fixed prompt prefix back into the KV cache (engines that can)."""
+    warm = getattr(engine, "warm_prefix", None)
+    if warm is None or kind == "reset" or conn.poll():
+        return
+    try:
+        warm(conn.poll)
+    except Exception:  # a warm-up is an optimisation: the next request evaluates it anyway
+        return
 
 
 def _why(exitcode: int | None) -> str:
