@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from rag.documents.simplify import to_simplified
 from rag.index.index import Index
 from rag.index.keyword import FILTER_KEYS
 from rag.schema import Passage
@@ -74,8 +75,10 @@ def hybrid_search(
     settings = index.settings
     n = max(settings.candidates, k * 4)
 
-    dense = index.dense_search(query, n, where)
-    keyword = index.keyword_search(query, n, where)
+    # Chunks are embedded and tokenized in simplified characters: the query is too.
+    normalized = to_simplified(query)
+    dense = index.dense_search(normalized, n, where)
+    keyword = index.keyword_search(normalized, n, where)
 
     fused: dict[str, float] = {}
     dense_rank: dict[str, int] = {}

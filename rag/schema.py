@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from rag.documents.simplify import to_simplified
+
 # Section kinds of the fixed 述职报告 skeleton.
 SECTION_KINDS = ("前言", "履职", "问题", "原因", "打算", "结语", "其他")
 
@@ -89,7 +91,8 @@ class Chunk:
         return " > ".join(p for p in parts if p)
 
     def embedding_text(self) -> str:
-        return f"{self.header()}\n{self.text}"
+        """What is embedded: header and text, simplified (繁體 reports meet 简体 queries)."""
+        return to_simplified(f"{self.header()}\n{self.text}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ import pytest
 from rag.index.index import EmbedderMismatchError, Index, IndexBusyError
 from rag.retrieval import QueryError, hybrid_search
 from rag.settings import Settings
+from tests.conftest import SEEDS
 
 
 def _consistent(index: Index) -> None:
@@ -183,3 +184,17 @@ def test_keyword_index_follows_another_process(hash_settings: Settings, seeds_co
     assert len(reader.ensure_keywords()) == writer.store.counts()["chunks"]
     writer.ingest([seeds_copy])
     assert len(reader.ensure_keywords()) == writer.store.counts()["chunks"]
+
+
+def test_a_file_parsed_by_an_older_parser_is_read_again(hash_settings):
+    from rag.documents.parse import PARSER_VERSION
+
+    index = Index(hash_settings)
+    seed = SEEDS / "002_2f2310b7b8fa1bf8.txt"
+    assert index.ingest([seed]).files[0].status == "added"
+    assert index.ingest([seed]).files[0].status == "unchanged"
+    key = index.store.documents()[0]["source"]
+    index.store.set_meta(f"parser:{key}", "1")  # as an index built before PARSER_VERSION 2
+    assert PARSER_VERSION != "1"
+    assert index.ingest([seed]).files[0].status == "replaced"
+    assert index.ingest([seed]).files[0].status == "unchanged"

@@ -188,7 +188,9 @@ def test_redacted_figures_are_skipped_and_names_never_shown() -> None:
     reports = parse_text(text, source="mem.txt").reports
     b = summarize(reports, EchoLLM(), Settings())
     first = b.reports[0]
-    assert [i.quote for i in first.skipped] == ["投入资金**万元，新建广场2个。"]
+    # Only the clause whose figure is redacted is skipped; the rest of the sentence still counts.
+    assert [i.quote for i in first.skipped] == ["投入资金**万元"]
+    assert any(i.quote == "新建广场2个。" for i in first.items)
     shown = next(i for i in first.items if "示范点" in i.quote)
     assert shown.redacted and "某村" in shown.text and "X" not in shown.text
     assert "投入资金" not in b.markdown and "X村" not in b.markdown and "某村" in b.markdown
@@ -204,11 +206,12 @@ def test_not_a_compilation_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_long_reports_are_condensed_in_several_calls() -> None:
     llm = EchoLLM()
-    b = summarize(SEED, llm, Settings(n_ctx=1200), max_items=8)  # tiny context: ≤ ~300 chars per call
+    # tiny context (≤ 300 chars per call), and every item over 10 characters is condensed
+    b = summarize(SEED, llm, Settings(n_ctx=900), max_items=12, condense_over=10)
     assert len(llm.calls) > len(b.reports)
     assert any(s.calls > 1 for s in b.reports)
     assert b.figures_unsupported == 0
-    assert sum(len(s.key_items) for s in b.reports) == sum(min(8, len(s.items)) for s in b.reports)
+    assert sum(len(s.key_items) for s in b.reports) == sum(min(12, len(s.items)) for s in b.reports)
 
 
 def test_concurrent_map_gives_the_same_brief(brief: Brief) -> None:

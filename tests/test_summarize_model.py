@@ -62,3 +62,52 @@ def test_rag_summarize_seed_compilation_with_the_embedded_model(
         f"condensed {condensed}, repaired {data['items_repaired']}, "
         f"rewrite figures unsupported {data['rewrite_figures_unsupported']}"
     )
+
+
+# Five fixture reports in real-world styles (speech with site noise, 繁體, one line with ASCII
+# punctuation, sections only by wording, a long speech), joined into one 汇编.
+FIXTURE_DIR = Path(__file__).resolve().parent / "fixtures" / "reports"
+FIXTURE_FILES = (
+    "r01_speech_grain_bureau.txt",
+    "r03_traditional_township_secretary.txt",
+    "r13_one_line_forestry_deputy_director.txt",
+    "r15_township_head_implicit_rural_revitalization.txt",
+    "r26_long_speech_town_mayor_bracket.txt",
+)
+
+
+def test_brief_of_real_style_reports_lists_only_achievements(tmp_path: Path, monkeypatch) -> None:
+    import yaml
+
+    from rag.brief.summarize import summarize
+    from rag.llm.factory import create_llm
+    from rag.settings import Settings
+
+    require("llama_cpp")
+    monkeypatch.setenv("RAG_MODEL_CACHE_DIR", str(model_cache_dir()))
+    expected = {e["file"]: e for e in yaml.safe_load((FIXTURE_DIR / "expected.yaml").read_text("utf-8"))}
+    compilation = tmp_path / "汇编.txt"
+    compilation.write_text(
+        "\n\n".join((FIXTURE_DIR / f).read_text(encoding="utf-8").strip() for f in FIXTURE_FILES) + "\n",
+        encoding="utf-8",
+    )
+    settings = Settings()
+    start = time.perf_counter()
+    brief = summarize(compilation, create_llm(settings), settings)
+    wall = time.perf_counter() - start
+
+    assert len(brief.reports) == len(FIXTURE_FILES)
+    assert brief.figures_unsupported == 0
+    for report, name in zip(brief.reports, FIXTURE_FILES, strict=True):
+        want = expected[name]
+        assert report.role == want["role"] and not report.label.startswith("第"), report.label
+        shown = [i for i in report.items if i.key]
+        assert shown, name
+        for item in report.items:
+            assert item.figures, item.quote  # every item is an achievement with its figure
+            for junk in want["junk"]:
+                if junk in item.quote:
+                    assert item.tentative, (name, junk, item.quote)  # only a flagged forecast
+        in_brief = [a for a in want["achievements"] if a["figure"] in brief.markdown]
+        assert len(in_brief) >= 3, (name, [a["text"] for a in want["achievements"]])
+    print(f"\nfixture 汇编 brief (1.5B): wall {wall:.1f}s, calls {brief.timing['calls']}")

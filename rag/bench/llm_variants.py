@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from rag.bench.llm import ask_messages, run_worker, summary, timed
+from rag.bench.llm_timing import ask_messages, run_worker, summary, timed
 from rag.prompts import load_prompt
 from rag.settings import Settings
 

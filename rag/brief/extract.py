@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rag.brief.select import clause_items
 from rag.grounding.figures import Figure, extract_figures, has_redacted_figure
 from rag.schema import Report, Section, Subsection
 
@@ -23,7 +24,9 @@ _LEAD_RE = re.compile(
 )
 _INLINE_HEAD_RE = re.compile(r"[一二三四五六七八九十]是([^。；，！？\n]{2,24})[。；，]")
 _CAUSE_CUE_RE = re.compile(r"(?:产生|存在)?(?:问题的?|以上问题的?)?原因(?:分析)?(?:主要)?(?:有|是)?[：:]")
-_TENTATIVE_RE = re.compile(r"预计|计划(?!生育)|力争|争取|有望")
+_BACKGROUND_HEADING_RE = re.compile(
+    r"(?:社区|村|镇|乡|县|区|单位|辖区|社區|鎮|鄉|縣)(?:基本情况|概况|基本情況|概況)"
+)
 _REDACTION_MARK_RE = re.compile(
     r"[*＊]+|(?<![A-Za-z])[XxＸｘ]+(?![A-Za-z])|(?<!\d)×+(?!\d)"
 )  # as rag.documents
@@ -54,8 +57,9 @@ class Candidate:
 
 
 def report_labels(reports: Sequence[Report]) -> list[str]:
-    """Short unique names for citations: the role, with 甲/乙 when a role repeats."""
-    bases = [r.role or f"第{i + 1}篇" for i, r in enumerate(reports)]
+    """Short unique names for citations: the role (from the title or the body), else the
+    report's title shortened, with 甲/乙 when one repeats; 第N篇 only when nothing better exists."""
+    bases = [r.role or _short_title(r.title) or f"第{i + 1}篇" for i, r in enumerate(reports)]
     seen: dict[str, int] = {}
     labels = []
     for base in bases:
@@ -64,6 +68,16 @@ def report_labels(reports: Sequence[Report]) -> list[str]:
         repeats = bases.count(base) > 1
         labels.append(base + (_LABEL_SUFFIXES[n % len(_LABEL_SUFFIXES)] if repeats else ""))
     return labels
+
+
+_TITLE_NOISE_RE = re.compile(
+    r"(?:20\d{2}|20xx|20XX)\s*年?度?|述[职職]述廉报告|述[职職]报告|述[职職]報告|工作|[（(].*?[）)]"
+)
+
+
+def _short_title(title: str) -> str:
+    short = _TITLE_NOISE_RE.sub("", title or "").strip(" ：:，,—-_")
+    return short[:12]
 
 
 def unredact(text: str) -> str:
@@ -132,29 +146,34 @@ def _score(figures: Sequence[Figure]) -> float:
 
 
 def candidates(report: Report) -> list[Candidate]:
-    """Every figure-bearing sentence of the report's 履职 part (the whole report is scanned)."""
+    """Every achievement of the report's 履职 part: clause items with result figures
+    (rag/brief/select.py says which figures are not results); the whole report is scanned."""
     out = []
     for section in report.sections:
         if section.kind not in _MEASURE_KINDS:
             continue
+        if _BACKGROUND_HEADING_RE.search(section.heading):
+            continue  # 社区基本情况 / 全镇概况: a description of the place, not what was done
         for s, e in sentence_spans(report.text, section.start, section.end):
-            quote = report.text[s:e]
-            figures = tuple(extract_figures(quote))
-            if not any(substantive(f) for f in figures):
-                continue
-            out.append(
-                Candidate(
-                    quote=quote,
-                    start=s,
-                    end=e,
-                    heading=_heading_for(report, section, s),
-                    figures=figures,
-                    score=_score(figures),
-                    redacted_figure=has_redacted_figure(quote),
-                    redacted=_REDACTION_MARK_RE.search(quote) is not None,
-                    tentative=_TENTATIVE_RE.search(quote) is not None,
+            for item in clause_items(report.text[s:e]):
+                start, end = s + item.start, s + item.end
+                quote = report.text[start:end]
+                figures = tuple(extract_figures(quote))
+                if not any(substantive(f) for f in figures) and not has_redacted_figure(quote):
+                    continue
+                out.append(
+                    Candidate(
+                        quote=quote,
+                        start=start,
+                        end=end,
+                        heading=_heading_for(report, section, s),
+                        figures=figures,
+                        score=_score(figures),
+                        redacted_figure=has_redacted_figure(quote),
+                        redacted=_REDACTION_MARK_RE.search(quote) is not None,
+                        tentative=item.tentative,
+                    )
                 )
-            )
     return out
 
 

@@ -42,7 +42,8 @@ def point_line(group: Group) -> tuple[str, list[tuple[str, str]]]:
 
 
 def table_row(s: ReportSummary) -> tuple[str, list[tuple[str, str]], list[str], list[str]]:
-    data = sorted(s.key_items, key=lambda i: -len(i.figures))[:_TABLE_ITEMS]
+    # Most figures first; among equals, amounts of money (the hardest results) first.
+    data = sorted(s.key_items, key=lambda i: (-len(i.figures), "元" not in i.text))[:_TABLE_ITEMS]
     data = sorted(data, key=lambda i: i.start)  # back in reading order
     return (
         s.label,

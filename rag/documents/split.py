@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from rag.documents.simplify import to_simplified
 from rag.documents.text_lines import CN as _CN
 from rag.documents.text_lines import SUB_LINE_RE as _SUB_LINE_RE
 from rag.documents.text_lines import TOP_RE as _TOP_RE
@@ -17,11 +18,18 @@ _SENTENCE_OPENERS = ("现将", "现就", "现把", "根据", "按照", "以上",
 _TITLE_MAX = 50
 
 
-def _title_in(line: str) -> tuple[str, int] | None:
-    """(title, prefix length) when the line is a report title line."""
-    prefix = _TITLE_PREFIX_RE.match(line)
+def title_in(line: str) -> tuple[str, int] | None:
+    """(title, prefix length) when the line is a report title line (繁體 titles too)."""
+    simple = to_simplified(line)
+    prefix = _TITLE_PREFIX_RE.match(simple)
     skip = prefix.end() if prefix else 0
-    title = line[skip:].strip()
+    found = _simplified_title(simple[skip:].strip())
+    if found is None:
+        return None
+    return line[skip:].strip(), skip
+
+
+def _simplified_title(title: str) -> str | None:
     if not 4 <= len(title) <= _TITLE_MAX or "汇编" in title or not _TITLE_END_RE.search(title):
         return None
     # Sentences ("现将…情况报告如下：") and numbered headings are body text, not titles.
@@ -29,7 +37,7 @@ def _title_in(line: str) -> tuple[str, int] | None:
         return None
     if title.startswith(_SENTENCE_OPENERS):  # "现将本人2022年工作情况报告"
         return None
-    return title, skip
+    return title
 
 
 def _fallback_title(text: str, fallback: str) -> str:
@@ -45,7 +53,7 @@ def split_reports(text: str, *, fallback_title: str = "") -> list[tuple[str, int
     """(title, start, end) of each report in cleaned text; start is at the title itself."""
     heads = []  # (title, title start, line start)
     for start, line in _lines(text):
-        found = _title_in(line)
+        found = title_in(line)
         if found:
             heads.append((found[0], start + found[1], start))
     if not heads:

@@ -7,7 +7,10 @@ from collections.abc import Iterator
 
 CN = "一二三四五六七八九十"
 TOP_RE = re.compile(rf"^([{CN}]{{1,3}})[、．.]")
-SUB_LINE_RE = re.compile(rf"^(?:[（(][{CN}]{{1,3}}[）)]|[（(]\d{{1,2}}[）)]|\d{{1,2}}[.、．](?!\d))", re.M)
+# （一） (一) 〔一〕, （1）, 1. / 1、 at a line start.
+SUB_LINE_RE = re.compile(
+    rf"^(?:[（(〔][{CN}]{{1,3}}[）)〕]|[（(]\d{{1,2}}[）)]|\d{{1,2}}[.、．](?!\d))", re.M
+)
 _PHRASE_END_RE = re.compile(r"[。；！？\n]")
 _HEADING_MAX = 60
 

@@ -1,7 +1,9 @@
 """Exact figure extraction and comparison for Chinese work reports.
 
 Users' top fear is an invented or altered figure, so this module is deliberately
-rule-based, pure stdlib and exact: 179.25万元 == 1792500元, but != 179.2万元.
+rule-based and exact: 179.25万元 == 1792500元, but != 179.2万元. 繁體 text is read through
+a simplified copy of the same length (120萬元 == 120万元, 650畝, 184戶); ``raw`` and the
+offsets are always those of the original text.
 
 Conventions (documented here once, relied on by callers and tests):
 
@@ -27,6 +29,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+
+from rag.documents.simplify import to_simplified
 
 __all__ = [
     "Figure",
@@ -419,8 +423,9 @@ _FW_THOUSANDS = re.compile(r"(?<=[0-9０-９])，(?=[0-9０-９]{3}(?![0-9０-�
 
 
 def _ascii_digits(text: str) -> str:
-    """Full-width forms → ASCII, length-preserving so offsets stay valid."""
-    return _FW_THOUSANDS.sub(",", text).translate(_FULLWIDTH)
+    """Full-width forms → ASCII and 繁體 → 简体 (萬 → 万, 畝 → 亩), length-preserving so
+    offsets stay valid."""
+    return to_simplified(_FW_THOUSANDS.sub(",", text).translate(_FULLWIDTH))
 
 
 @lru_cache(maxsize=512)
@@ -477,10 +482,10 @@ def unsupported_figures(sentence: str, sources: Sequence[str]) -> list[Figure]:
 
 
 def redacted_figure_spans(text: str) -> list[tuple[int, int]]:
-    """Spans of redaction marks standing for a figure: *万元, **次, X名, ****年."""
-    return [m.span() for m in _REDACTED_RE.finditer(text)]
+    """Spans of redaction marks standing for a figure: *万元, **次, X名, ****年 (**萬元 too)."""
+    return [m.span() for m in _REDACTED_RE.finditer(to_simplified(text))]
 
 
 def has_redacted_figure(text: str) -> bool:
     """True when a figure was redacted (callers must not present it, nor fill it in)."""
-    return _REDACTED_RE.search(text) is not None
+    return _REDACTED_RE.search(to_simplified(text)) is not None

@@ -22,6 +22,7 @@ from rag.documents.chunking import chunk_report
 from rag.documents.errors import DocumentError
 from rag.documents.files import iter_files, source_key
 from rag.documents.load import load_document
+from rag.documents.parse import PARSER_VERSION
 from rag.index.embeddings import Embedder, create_embedder
 from rag.index.keyword import KeywordIndex
 from rag.index.store import Store
@@ -189,7 +190,8 @@ class Index:
         except DocumentError as exc:
             return FileResult(source, "error", error=str(exc))
         previous = self.store.document_hash(doc.source)
-        if previous == doc.sha256:
+        parsed_by = self.store.get_meta(f"parser:{doc.source}") or "1"
+        if previous == doc.sha256 and parsed_by == PARSER_VERSION:
             return FileResult(doc.source, "unchanged", reports=len(doc.reports))
         chunks = self.chunk_document(doc)
         if not chunks:
@@ -198,6 +200,7 @@ class Index:
         old_ids = set(self.store.chunk_ids(doc.source))
         self.vectors.upsert(chunks, vectors)
         self.store.replace_document(doc, chunks)
+        self.store.set_meta(f"parser:{doc.source}", PARSER_VERSION)  # a newer parser re-reads it
         self.vectors.delete(sorted(old_ids - {c.chunk_id for c in chunks}))
         return FileResult(
             doc.source, "replaced" if previous else "added", reports=len(doc.reports), chunks=len(chunks)

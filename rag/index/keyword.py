@@ -18,6 +18,8 @@ import bm25s
 import jieba
 import numpy as np
 
+from rag.documents.simplify import to_simplified
+
 jieba.setLogLevel(logging.WARNING)
 
 _TOKEN_OK = re.compile(r"[\w\u4e00-\u9fff]")
@@ -29,8 +31,12 @@ FILTER_KEYS = ("source", "role", "level", "section", "year", "report_title")
 
 
 def tokenize(text: str) -> list[str]:
+    """jieba search-mode tokens of the simplified text: 繁體 chunks and queries meet the same
+    tokens as 简体 ones (jieba's dictionary is simplified, so it also segments them better)."""
     return [
-        t.lower() for t in jieba.lcut_for_search(text) if t.strip() and _TOKEN_OK.search(t) and t not in _STOP
+        t.lower()
+        for t in jieba.lcut_for_search(to_simplified(text))
+        if t.strip() and _TOKEN_OK.search(t) and t not in _STOP
     ]
 
 
