@@ -109,3 +109,11 @@ def test_fixture_reports_give_no_junk_item_and_keep_their_key_achievements(entry
         if not any(a["figure"] in q and (a["text"] in q or q in a["text"]) for q in quotes)
     ]
     assert missing == []
+
+
+def test_a_forecast_gets_its_own_item_after_results_already_achieved():
+    sentence = "种植辣椒300亩，实现销售收入42万元，计划明年扩种至500亩，预计增收60万元。"
+    items = clause_items(sentence)
+    done = [sentence[i.start : i.end] for i in items if not i.tentative]
+    assert done == ["种植辣椒300亩，实现销售收入42万元，"] or done == ["种植辣椒300亩，实现销售收入42万元"]
+    assert any(i.tentative and "500亩" in sentence[i.start : i.end] for i in items)

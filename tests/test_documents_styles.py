@@ -7,6 +7,7 @@ line breaks, fragments, role from the body, sections found by wording, placehold
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -314,3 +315,16 @@ def test_placeholders_are_redactions_never_facts() -> None:
     assert has_redacted_figure(duty)
     assert [f.raw for f in extract_figures(duty)] == []  # **次, **名, XX万元: no figure is read
     assert all(c.redacted for c in chunk_report(report) if c.section == "履职")
+
+
+def test_a_compilation_with_a_one_line_report_splits_into_every_report():
+    fixtures = Path(__file__).resolve().parent / "fixtures" / "reports"
+    names = (
+        "r01_speech_grain_bureau.txt",
+        "r13_one_line_forestry_deputy_director.txt",
+        "r15_township_head_implicit_rural_revitalization.txt",
+    )
+    text = "\n\n".join((fixtures / n).read_text(encoding="utf-8").strip() for n in names)
+    doc = parse_text(text, source="汇编.txt")
+    assert [r.role for r in doc.reports] == ["局长", "副局长", "乡长"]
+    assert doc.reports[1].title == "县林业局副局长2020年述职报告"

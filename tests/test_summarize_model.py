@@ -108,6 +108,10 @@ def test_brief_of_real_style_reports_lists_only_achievements(tmp_path: Path, mon
             for junk in want["junk"]:
                 if junk in item.quote:
                     assert item.tentative, (name, junk, item.quote)  # only a flagged forecast
+        # Every key achievement is among the report's items (the JSON), and the brief itself
+        # (five bullets a person at most, one per topic) shows several of them.
+        quotes = [i.quote for i in report.items]
+        assert all(any(a["figure"] in q for q in quotes) for a in want["achievements"]), name
         in_brief = [a for a in want["achievements"] if a["figure"] in brief.markdown]
-        assert len(in_brief) >= 3, (name, [a["text"] for a in want["achievements"]])
+        assert len(in_brief) >= 2, (name, [a["text"] for a in want["achievements"]])
     print(f"\nfixture 汇编 brief (1.5B): wall {wall:.1f}s, calls {brief.timing['calls']}")

@@ -70,6 +70,9 @@ _ACTION_RE = re.compile(
 )
 
 
+_CONTINUATION_RE = re.compile(r"(?:同比|比上年|比去年|较上年)?(?:增长|下降|增加|减少|提高)|其中|占|均|分别|同比")
+
+
 @dataclass(frozen=True)
 class ClauseItem:
     """A span of a sentence (offsets relative to it) stating results, and whether it is a forecast."""
@@ -192,7 +195,13 @@ def _split_run(
         figures_so_far = sum(len(fs) for _, _, fs in group)
         too_long = group and clause[1] - group[0][0] > max_chars
         too_many = figures_so_far and figures_so_far + len(clause[2]) > max_figures
-        if group and group[-1][2] and (too_long or too_many):
+        # A forecast does not share a bullet with results already achieved (…16.2万元，预计…200万元).
+        text = sentence[clause[0] : clause[1]]
+        forecast_after_results = bool(figures_so_far) and is_forecast(text)
+        after_semicolon = bool(group) and sentence[group[-1][1] - 1] in "；;"
+        cut = too_long or too_many or after_semicolon or forecast_after_results
+        # 增长6.1% / 其中… / 占…的 qualify the figure before them: never a bullet of their own.
+        if group and group[-1][2] and cut and not _CONTINUATION_RE.match(text):
             flush()
         group.append(clause)
     flush()

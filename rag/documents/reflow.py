@@ -115,10 +115,8 @@ def _apply(line: str, breaks: list[int]) -> str:
 
 def reflow(text: str) -> str:
     """Insert line breaks before headings found inside a line (see the module doc)."""
-    lines = text.split("\n")
-    first = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if first is not None:
-        lines[first] = _split_title(lines[first])
+    # Every line, not only the first: in a 汇编 each one-line report starts with its title.
+    lines = [_split_title(line) for line in text.split("\n")]
     out = []
     for chunk in lines:
         for line in chunk.split("\n"):
