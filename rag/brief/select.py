@@ -70,7 +70,9 @@ _ACTION_RE = re.compile(
 )
 
 
-_CONTINUATION_RE = re.compile(r"(?:同比|比上年|比去年|较上年)?(?:增长|下降|增加|减少|提高)|其中|占|均|分别|同比")
+_CONTINUATION_RE = re.compile(
+    r"(?:同比|比上年|比去年|较上年)?(?:增长|下降|增加|减少|提高)|其中|占|均|分别|同比"
+)
 
 
 @dataclass(frozen=True)
