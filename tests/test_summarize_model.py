@@ -24,6 +24,12 @@ pytestmark = pytest.mark.model
 
 SEED = SEEDS / "003_a42557382749c262.txt"
 ROLES = ["乡长", "副乡长", "副乡长", "组织部长", "宣传部长"]
+# Key results of the five reports (amounts, areas, yields, counts that a leader asks about).
+KEY_FIGURES = (
+    "14个", "2210万元", "3.6km", "800棵", "938.47万元", "16.46km", "3325.458担", "69.73％", "433.95万元",
+    "1.28万担", "71.06％", "728个", "3647.94亩", "5.27万亩", "1.52万吨", "270亩", "9.8万元", "16.2万元",
+    "21人", "14名", "300余户", "5000余份", "36户", "5名", "12个", "200余篇", "30次",
+)  # fmt: skip
 
 
 def test_rag_summarize_seed_compilation_with_the_embedded_model(
@@ -45,6 +51,8 @@ def test_rag_summarize_seed_compilation_with_the_embedded_model(
     assert [r["role"] for r in data["reports"]] == ROLES
     table = data["brief_markdown"].split("分人情况一览")[1]
     assert all(f"| {r['label']} |" in table for r in data["reports"])  # all five people covered
+    present = [f for f in KEY_FIGURES if f in data["brief_markdown"]]
+    assert len(present) >= 17, present
 
     texts = [r.text for r in load_document(SEED).reports]
     condensed = 0
