@@ -133,3 +133,19 @@ def test_the_server_survives_a_worker_crash(tmp_path: Path):
         assert health["llm_worker_pid"] not in (None, first) and health["llm_worker"]["crashes"] == 1
     finally:
         model.close()
+
+
+def test_a_worker_killed_while_idle_is_restarted_by_the_next_request(llm):
+    import os
+    import signal
+    import time
+
+    llm.complete(user("一"))
+    pid = llm.health()["llm_worker_pid"]
+    os.kill(pid, signal.SIGKILL)  # as the OOM killer would
+    deadline = time.monotonic() + 10
+    while llm.worker._alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert llm.complete(user("二")).text == "回声1：二"
+    health = llm.health()
+    assert health["llm_worker_pid"] != pid and health["crashes"] == 1 and "SIGKILL" in health["last_error"]

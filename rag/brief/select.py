@@ -29,7 +29,9 @@ from dataclasses import dataclass
 from rag.documents.simplify import to_simplified
 from rag.grounding.figures import Figure, extract_figures, has_redacted_figure
 
-_CLAUSE_RE = re.compile(r"[^，；：,;:。！？!?]+[，；：,;:。！？!?]*")
+# Clauses end at Chinese and ASCII clause punctuation; an ASCII colon only when it is not part of
+# a URL (http://…), which is report text like any other.
+_CLAUSE_RE = re.compile(r"(?:[^，；：,;:。！？!?]|:(?=//))+(?:[，；：,;。！？!?]|:(?!//))*")
 # Whole sentences that are never items.
 _ROADMAP_RE = re.compile(
     r"汇报|報告如下|报告如下|下面我|下面，我|(?:几|三|四|五|两)个方面|请予审议|請予審議|作如下|述职如下|述職如下"

@@ -183,6 +183,11 @@ class WorkerClient:
         with self._start_lock:
             if self._alive() and self.status.state in ("ready", "busy"):
                 return
+            if self._process is not None and self.status.state in ("ready", "busy"):
+                # It died while idle (OOM killer, a signal): no request failed, but say so.
+                self._process.join(timeout=5)
+                self.status.crashes += 1
+                self.status.last_error = CRASH_MESSAGE.format(why=_why(self._process.exitcode))
             if self.status.failed_starts >= self.start_attempts:
                 raise LLMError(
                     f"本机模型进程连续 {self.status.failed_starts} 次启动失败：{self.status.last_error}"
