@@ -125,3 +125,18 @@ def test_the_model_runs_in_a_worker_process_with_the_cpu_choice(llm):
     health = llm.health()
     assert health["state"] == "ready" and health["llm_worker_pid"] not in (None, os.getpid())
     assert isinstance(health["repack"], bool) and health["repack_reason"]
+
+
+@pytest.mark.parametrize("mode", ["off", "on"])
+def test_the_repacking_choice_reaches_llama_cpp_model_parameters(mode):
+    """llama-cpp-python takes no use_extra_bufts argument: our Llama subclass must set it."""
+    from rag.llm.llama_inprocess import InProcessLlamaLLM
+    from tests.llm_support import gguf_path, model_settings
+
+    engine = InProcessLlamaLLM(model_settings("0.5b", llm_repack=mode), model_path=gguf_path("0.5b"))
+    try:
+        assert engine.llama.model_params.use_extra_bufts is (mode == "on")
+        assert engine.describe()["repack"] is (mode == "on")
+        assert engine.complete([{"role": "user", "content": "你好"}], max_tokens=2).text
+    finally:
+        engine.close_model()
