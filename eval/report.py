@@ -206,3 +206,68 @@ def html_report(run: Run) -> str:
         f"<h2>阈值</h2><table>{thresholds or '<tr><td>（无）</td></tr>'}</table>"
         f'<h2>指标</h2><div class="charts">{charts}</div></body></html>'
     )
+
+
+# --- judge calibration (rag eval judge --html) ------------------------------------------------
+
+
+def _rate_cell(value: float | None, good: bool) -> str:
+    cls = "na" if value is None else ("pass" if good else "fail")
+    return f'<td class="{cls}">{escape(_fmt(value))}</td>'
+
+
+def judge_html(result: dict) -> str:
+    """The calibration as a self-contained page: set × kind matrix of the checker's accuracy
+    (false accepts or rejects, the binding alone beside it), a summary per set, the misjudged claims."""
+    sets = result["sets"]
+    kinds = list(dict.fromkeys(k for r in sets.values() for k in r["by_kind"]))
+    head = "".join(
+        f"<th>{escape(name)}<br><small>{escape(str(r.get('set')))}</small></th>" for name, r in sets.items()
+    )
+    body = ""
+    for kind in kinds:
+        cells = ""
+        for r in sets.values():
+            k = r["by_kind"].get(kind)
+            if k is None:
+                cells += '<td class="na">–</td>'
+                continue
+            wrong = k.get("checker_false_accept_rate", k.get("checker_false_reject_rate"))
+            tag = "误拒" if k["label"] else "误收"
+            cls = "pass" if (k["checker_accuracy"] or 0) >= 0.95 else "fail"
+            cells += (
+                f'<td class="{cls}">{escape(_fmt(k["checker_accuracy"]))} <small>n={k["n"]}</small>'
+                f'<div class="snip">{tag} {escape(_fmt(wrong))} · 绑定 {escape(_fmt(k["binding_accuracy"]))}'
+                f" · 判断 {escape(_fmt(k['judge_accuracy']))}</div></td>"
+            )
+        body += f"<tr><th>{escape(kind)}</th>{cells}</tr>"
+    summary = "".join(
+        f"<tr><th>{escape(name)}</th><td>{r['n']}</td>"
+        + _rate_cell(r["checker_accuracy"], (r["checker_accuracy"] or 0) >= 0.95)
+        + _rate_cell(r["checker_false_accept_rate"], (r["checker_false_accept_rate"] or 0) <= 0.02)
+        + _rate_cell(r["checker_false_reject_rate"], (r["checker_false_reject_rate"] or 0) <= 0.05)
+        + _rate_cell(r["binding_accuracy"], (r["binding_accuracy"] or 0) >= 0.95)
+        + _rate_cell(r["judge_auc"], (r["judge_auc"] or 0) >= 0.8)
+        + "</tr>"
+        for name, r in sets.items()
+    )
+    wrong_rows = "".join(
+        f"<tr><td>{escape(name)}</td><td>{escape(row['id'])}</td><td>{escape(row['kind'])}</td>"
+        f"<td>{escape(row['verdict'])} {escape(_fmt(row['score']))}</td>"
+        f'<td class="snip">{escape(row.get("claim") or "")}</td>'
+        f'<td class="snip">{escape(row.get("binding") or row.get("evidence") or "")}</td></tr>'
+        for name, r in sets.items()
+        for row in r["items"]
+        if (row["verdict"] == "supported") != row["label"]
+    )
+    return (
+        '<!DOCTYPE html><html lang="zh"><head><meta charset="utf-8">'
+        f"<title>核查校准 · {escape(str(result['model']))}</title><style>{_CSS}</style></head><body>"
+        f"<h1>核查校准（rag eval judge）</h1><p><small>模型 {escape(str(result['model']))} · 提示 "
+        f"{escape(str(result['prompt_id']))}@{escape(str(result['prompt_hash']))}</small></p>"
+        "<h2>各集</h2><table><tr><th>集</th><th>条数</th><th>核查准确率</th><th>误收率</th><th>误拒率</th>"
+        f"<th>绑定准确率（仅代码）</th><th>判断 AUC</th></tr>{summary}</table>"
+        f"<h2>类别 × 集（核查准确率）</h2><table><tr><th>类别</th>{head}</tr>{body}</table>"
+        "<h2>判错的条目</h2><table><tr><th>集</th><th>id</th><th>类别</th><th>结论</th><th>陈述</th>"
+        f"<th>数字绑定 / 证据</th></tr>{wrong_rows or '<tr><td>（无）</td></tr>'}</table></body></html>"
+    )

@@ -15,6 +15,7 @@ from rag.grounding.citations import NOT_FOUND, Citation, Grounding, SentenceChec
 from rag.index.index import Index
 from rag.llm.base import LLM
 from rag.prompts import PromptTemplate, format_passages, load_prompt
+from rag.query import QueryIntent, follow_up_intent
 from rag.retrieval import hybrid_search
 from rag.schema import Passage
 
@@ -68,12 +69,17 @@ class _Prepared:
     retrieval_seconds: float
 
 
-def retrieval_query(question: str, history: Sequence[Mapping[str, str]] | None) -> str:
+def retrieval_query(
+    index: Index, question: str, history: Sequence[Mapping[str, str]] | None
+) -> tuple[str, QueryIntent | None]:
+    """(text, intent) to retrieve with. A short follow-up (那副乡长呢？) is retrieved with the
+    previous question's topic and inherits its entities (roles, years, places, section words)
+    unless it names its own (rag/query.py ``follow_up_intent``)."""
     if history and len(question) < _FOLLOW_UP_CHARS:
-        previous = [m["content"] for m in history if m.get("role") == "user"]
+        previous = [m["content"] for m in history if m.get("role") == "user" and m.get("content")]
         if previous:
-            return f"{previous[-1]} {question}"
-    return question
+            return follow_up_intent(index, question, previous[-1])
+    return question, None
 
 
 def _history_text(history: Sequence[Mapping[str, str]] | None, turns: int = 2) -> str:
@@ -100,7 +106,8 @@ def _prepare(
     variant: str,
 ) -> _Prepared:
     t0 = time.perf_counter()
-    passages = tuple(hybrid_search(index, retrieval_query(question, history), k=k, where=where))
+    text, intent = retrieval_query(index, question, history)
+    passages = tuple(hybrid_search(index, text, k=k, where=where, intent=intent))
     retrieval_seconds = time.perf_counter() - t0
     prompt = load_prompt(index.settings, "ask", variant)
     messages = prompt.render(
@@ -113,7 +120,7 @@ def _prepare(
 
 def _finish(prep: _Prepared, answer: str, llm: LLM, generation_seconds: float) -> AskResult:
     answer = answer.strip() or NOT_FOUND_ANSWER
-    grounding: Grounding = ground(answer, prep.passages)
+    grounding: Grounding = ground(answer, prep.passages, question=prep.question)
     done = llm.last_completion
     return AskResult(
         question=prep.question,

@@ -49,6 +49,9 @@ class Report:
     sections: tuple[Section, ...]
     # Redaction marks (**, *, X) stand for removed names/figures: never facts.
     redaction_count: int = 0
+    # Text read by OCR (a scan, a photo): (start, end, confidence 0..1) runs of ``text``;
+    # empty for text from a text layer or a file.
+    ocr_spans: tuple[tuple[int, int, float], ...] = ()
 
     @property
     def redacted(self) -> bool:
@@ -62,7 +65,7 @@ class Document:
     source: str
     path: str
     sha256: str
-    format: str  # "txt", "md", "docx", "pdf"
+    format: str  # "txt", "md", "docx", "pdf", "doc", "wps", "png", "jpg", "jpeg", "tif", "tiff"
     encoding: str | None
     reports: tuple[Report, ...]
 
@@ -84,6 +87,8 @@ class Chunk:
     start: int
     end: int
     redacted: bool = False
+    # Mean OCR confidence (0..1) of the chunk's characters read by OCR; None: no OCR.
+    ocr_confidence: float | None = None
 
     def header(self) -> str:
         """Contextual header prepended for embedding and keyword indexing."""
@@ -122,6 +127,7 @@ class Passage:
             "start": c.start,
             "end": c.end,
             "redacted": c.redacted,
+            "ocr_confidence": c.ocr_confidence,
             "dense_rank": self.dense_rank,
             "keyword_rank": self.keyword_rank,
         }

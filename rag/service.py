@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from rag.ask import AskResult, chat_stream
+from rag.deliver.fonts import FontReport
 from rag.documents.errors import DocumentError
 from rag.documents.files import SUPPORTED_SUFFIXES, source_key, unsupported_type_hint
 from rag.draft import DraftRequest, DraftResult, draft_stream
@@ -26,6 +30,25 @@ from rag.schema import Passage, Report
 from rag.settings import Settings
 
 _UNSAFE_NAME = re.compile(r"[^\w\u4e00-\u9fff.\-（）() ]+")
+_EXPORT_ID = re.compile(r"[0-9a-f]{16}")
+_KEEP_EXPORTS = 32  # export folders kept under <index>/exports (the oldest go first)
+
+
+@dataclass(frozen=True)
+class Export:
+    """Files written for one brief or draft: kind (docx, md, xlsx, csv) → path."""
+
+    id: str
+    files: dict[str, Path]
+    fonts: FontReport
+
+    def to_json(self, url_prefix: str = "/api/exports") -> dict:
+        return {
+            "export_id": self.id,
+            "downloads": {k: f"{url_prefix}/{self.id}/{quote(p.name)}" for k, p in self.files.items()},
+            "fonts_missing": list(self.fonts.missing),
+            "fonts_note": self.fonts.note(),
+        }
 
 
 class UploadError(ValueError):
@@ -122,13 +145,26 @@ class Service:
         return draft_stream(self.index, self.llm, req, message=message, history=history, variant=variant)
 
     def summarize(
-        self, what: Path | Sequence[Report], *, progress: Progress | None = None, concurrency: int = 1
+        self,
+        what: Path | Sequence[Report],
+        *,
+        name: str | None = None,
+        progress: Progress | None = None,
+        concurrency: int = 1,
     ):
         """A leader's brief of a 汇编 file or of indexed reports (rag.summarize), verified
-        figure by figure."""
+        figure by figure. ``name``: the file's own name for an upload read from a temporary
+        path (the brief and its exports name the source by it)."""
         from rag.brief.summarize import summarize
 
-        return summarize(what, self.llm, self.settings, progress=progress, concurrency=concurrency)
+        return summarize(
+            what, self.llm, self.settings, progress=progress, concurrency=concurrency, source_name=name
+        )
+
+    def summarize_upload(self, path: Path, name: str, **kwargs):
+        """A brief of a file the UI or the API received: named by ``name``, the uploaded file's
+        own (sanitised) name, never by the temporary path it was stored at."""
+        return self.summarize(path, name=safe_upload_name(name or path.name), **kwargs)
 
     def indexed_reports(self, sources: Sequence[str]) -> list[Report]:
         """Every stored report of the given documents (keys, paths or unique file names), in
@@ -201,21 +237,34 @@ class Service:
     def ingest(self, paths: Sequence[Path], progress: Progress | None = None) -> IngestResult:
         return self.index.ingest(paths, progress=progress or (lambda *_: None))
 
+    def _shared(self) -> bool:
+        """Uploads live in the shared database (RAG_DATABASE_URL): any node serves them."""
+        return hasattr(self.index.store, "put_upload")
+
+    def upload_key(self, path: Path) -> str:
+        """The document key of an upload: ``uploads/<name>`` on a shared database (the same on
+        every node), else the path's key as for any ingested file."""
+        return f"uploads/{path.name}" if self._shared() else source_key(path)
+
     def ingest_uploads(self, saved: Sequence[Path], progress: Progress | None = None) -> IngestResult:
         """Ingest files stored by save_upload*. A file that could not be ingested leaves the
         upload folder again and an earlier upload it replaced comes back, so a bad upload
-        changes nothing on disk either (the index still holds the earlier version)."""
+        changes nothing on disk either (the index still holds the earlier version). On a
+        shared database the ingested originals are stored in it too."""
         result: IngestResult | None = None
+        keys = {str(p): self.upload_key(p) for p in saved}
         try:
-            result = self.ingest(saved, progress)
+            result = self.index.ingest(saved, progress or (lambda *_: None), keys=keys)
         finally:
             if result is None:  # the whole ingest failed (e.g. the index was busy)
-                failed = {source_key(p) for p in saved}
+                failed = set(keys.values())
             else:
                 failed = {f.source for f in result.files if f.status == "error"}
             for path in saved:
                 previous = _previous(path)
-                if source_key(path) in failed:
+                if self._shared() and keys[str(path)] not in failed and path.exists():
+                    self.index.store.put_upload(keys[str(path)], path.read_bytes())
+                if keys[str(path)] in failed:
                     path.unlink(missing_ok=True)
                     if previous.exists():
                         os.replace(previous, path)
@@ -223,15 +272,68 @@ class Service:
                     previous.unlink(missing_ok=True)
         return result
 
+    # -- exports (the files a reviewer receives) -------------------------------------------
+    def exports_dir(self) -> Path:
+        path = Path(self.settings.index_dir) / "exports"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def _new_export_dir(self) -> tuple[str, Path]:
+        root = self.exports_dir()
+        kept = sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+        for old in kept[: max(0, len(kept) - _KEEP_EXPORTS + 1)]:
+            shutil.rmtree(old, ignore_errors=True)
+        export_id = secrets.token_hex(8)
+        path = root / export_id
+        path.mkdir()
+        return export_id, path
+
+    def export_brief(self, brief) -> Export:
+        """The brief as .docx (evidence table appended) and .md, its evidence table as .xlsx and
+        .csv, in a fresh folder under the index (the newest few are kept)."""
+        from rag.deliver.fonts import font_report
+        from rag.export import write_brief_package
+
+        export_id, path = self._new_export_dir()
+        return Export(export_id, write_brief_package(brief, path), font_report())
+
+    def export_draft(self, result, title: str = "") -> Export:
+        """A draft (a DraftResult or its JSON) as .docx with its evidence, and the evidence as
+        .xlsx and .csv."""
+        from rag.deliver.fonts import font_report
+        from rag.export import write_draft_package
+
+        export_id, path = self._new_export_dir()
+        return Export(export_id, write_draft_package(result, path, title), font_report())
+
+    def export_file(self, export_id: str, name: str) -> Path:
+        """A file of an earlier export; only names inside that export's folder resolve."""
+        if not _EXPORT_ID.fullmatch(export_id or ""):
+            raise UploadError(f"{export_id!r}: 不是导出编号 — 请使用接口返回的下载地址")
+        folder = self.exports_dir() / export_id
+        path = folder / Path(name).name
+        if not path.is_file() or path.parent != folder:
+            raise FileNotFoundError(f"{export_id}/{name}: 导出文件不存在或已过期 — 请重新生成")
+        return path
+
     def remove(self, source: str) -> tuple[str, int]:
         key = self.index.resolve_source(source)
         n = self.index.remove(key)
         uploaded = self.upload_dir() / Path(key).name
         if Path(key).parent.name == "uploads" and uploaded.exists():
             uploaded.unlink()
+        if self._shared() and key.startswith("uploads/"):
+            self.index.store.delete_upload(key)
         return key, n
+
+    def upload_original(self, key: str) -> bytes | None:
+        """The bytes of an uploaded original, from the shared database or this node's folder."""
+        if self._shared():
+            return self.index.store.get_upload(key)
+        path = self.upload_dir() / Path(key).name
+        return path.read_bytes() if Path(key).parent.name == "uploads" and path.is_file() else None
 
 
 ProgressCallback = Callable[[str, int, int], None]
 
-__all__ = ["DocumentError", "ProgressCallback", "Service", "UploadError", "safe_upload_name"]
+__all__ = ["DocumentError", "Export", "ProgressCallback", "Service", "UploadError", "safe_upload_name"]

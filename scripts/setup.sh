@@ -19,10 +19,19 @@ cpu_key=$( (grep -m1 '^flags' /proc/cpuinfo 2>/dev/null || uname -m) | tr ' ' '\
 WHEELS=${RAG_WHEEL_DIR:-$HOME/.cache/rag-reports/wheels}/llama-cpp-python-$LLAMA_VERSION-cpu$cpu_key
 want=$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1)-$cpu_key
 
-# Debian packages: Chromium + CJK fonts (browser test, readable screenshots).
+# Debian packages: Chromium + CJK fonts (browser test, readable screenshots); Tesseract with
+# Simplified and Traditional Chinese (OCR of scans and photos); LibreOffice Writer headless
+# (old .doc/.wps files are converted to .docx); PostgreSQL (the shared-store backend's tests).
 need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need_apt+=(fonts-noto-cjk)
+command -v tesseract >/dev/null 2>&1 || need_apt+=(tesseract-ocr)
+tess_langs=$(tesseract --list-langs 2>/dev/null || true)
+grep -qx chi_sim <<<"$tess_langs" || need_apt+=(tesseract-ocr-chi-sim)
+grep -qx chi_tra <<<"$tess_langs" || need_apt+=(tesseract-ocr-chi-tra)
+command -v soffice >/dev/null 2>&1 || need_apt+=(libreoffice-writer-nogui)
+# PostgreSQL server: the PostgreSQL backend's tests start a throwaway one (tests/pg_support.py).
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "setup: installing ${need_apt[*]} (Debian packages) ..." >&2

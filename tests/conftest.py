@@ -13,6 +13,8 @@ from rag.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
+# pg_server / pg_url / backend_settings: a throwaway PostgreSQL and both backends' Settings.
+pytest_plugins = ("tests.pg_support",)
 
 
 @pytest.fixture(autouse=True)

@@ -173,3 +173,72 @@ def test_summarize_indexed_documents(client: TestClient, service) -> None:
     r = client.post("/api/summarize/indexed", json={"sources": [single]})
     assert r.status_code == 400 and "至少需要两篇" in r.json()["error"]
     assert client.post("/api/summarize/indexed", json={"sources": []}).status_code == 422
+
+
+def test_an_upload_is_named_by_its_own_file_name_and_its_deliverables_download(client: TestClient) -> None:
+    import csv
+    import io
+
+    import docx
+    import openpyxl
+
+    from tests.conftest import SEEDS
+
+    data = (SEEDS / "003_a42557382749c262.txt").read_bytes()
+    name = "乡镇述职汇编2023.txt"
+    out = client.post("/api/summarize", files=[("file", (name, data, "text/plain"))]).json()
+    assert out["source"] == name and f"来源：{name}（5篇）" in out["brief_markdown"]
+    assert "/tmp" not in out["brief_markdown"] and "tmp" not in out["source"]
+    assert set(out["downloads"]) == {"docx", "md", "xlsx", "csv"} and isinstance(out["fonts_missing"], list)
+
+    r = client.get(out["downloads"]["docx"])
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/vnd.openxmlformats")
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(r.content)).paragraphs)
+    assert f"（依据{name}，共5篇）" in text and "/tmp" not in text
+    rows = list(
+        openpyxl.load_workbook(io.BytesIO(client.get(out["downloads"]["xlsx"]).content)).active.values
+    )
+    lines = list(csv.DictReader(io.StringIO(client.get(out["downloads"]["csv"]).content.decode("utf-8-sig"))))
+    assert len(rows) == 1 + len(lines) and all(line["来源文件"].startswith(name) for line in lines)
+    assert client.get(out["downloads"]["md"]).text == out["brief_markdown"]
+
+    # One file straight away, under the brief's own name.
+    r = client.post("/api/summarize?format=xlsx", files=[("file", (name, data, "text/plain"))])
+    assert r.status_code == 200 and "spreadsheetml" in r.headers["content-type"]
+    assert "filename*=utf-8''" in r.headers["content-disposition"]
+    export_id = out["export_id"]
+    assert client.get(f"/api/exports/{export_id}/nope.docx").status_code == 404
+    assert client.get("/api/exports/../../etc/passwd").status_code == 404
+    assert client.get("/api/exports/not-an-id/x.docx").status_code == 404
+
+
+def test_indexed_brief_as_a_file(client: TestClient, service) -> None:
+    key = next(d["source"] for d in service.documents() if d["source"].endswith("003_a42557382749c262.txt"))
+    r = client.post("/api/summarize/indexed", json={"sources": [key], "format": "docx"})
+    assert r.status_code == 200 and "wordprocessingml" in r.headers["content-type"]
+
+
+def test_draft_export_with_its_evidence(client: TestClient) -> None:
+    import io
+
+    import docx
+    import openpyxl
+
+    body = {"role": "副乡长", "section": "存在问题", "year": 2024, "facts": ["全年开展安全生产检查26次"]}
+    draft = client.post("/api/draft", json={**body, "stream": False}).json()
+    assert "【待补充" in draft["text"]
+    export = {
+        **body,
+        "text": draft["text"],
+        "citations": draft["citations"],
+        "placeholders": draft["placeholders"],
+    }
+    r = client.post("/api/draft/export", json=export)
+    assert r.status_code == 200 and "wordprocessingml" in r.headers["content-type"]
+    d = docx.Document(io.BytesIO(r.content))
+    assert d.paragraphs[0].text == "副乡长2024年述职报告（存在问题）" and len(d.tables) == 2
+    links = client.post("/api/draft/export", json={**export, "format": "json"}).json()
+    book = openpyxl.load_workbook(io.BytesIO(client.get(links["downloads"]["xlsx"]).content))
+    opened = [row[1] for row in book["待补充"].iter_rows(min_row=2, values_only=True)]
+    assert opened == [p["label"] for p in draft["placeholders"]]
+    assert client.post("/api/draft/export", json={"text": ""}).status_code == 422

@@ -134,3 +134,38 @@ def test_split_sentences_keeps_trailing_citations() -> None:
 def test_ground_marks_uncited_figure_sentence_unsupported_without_passages() -> None:
     g = ground("全年开展检查26场次。", [])
     assert g.unsupported == ("全年开展检查26场次。",)
+
+
+def _passage_number(llm: ScriptedLLM, needle: str) -> int:
+    user = llm.calls[-1][-1]["content"]
+    for n in range(1, 11):
+        if (
+            f"<<<资料 {n} 开始>>>" in user
+            and needle in user.split(f"<<<资料 {n} 开始>>>")[1].split("结束>>>")[0]
+        ):
+            return n
+    raise AssertionError(f"{needle} not in the prompt")
+
+
+def test_a_short_answer_is_bound_to_what_the_question_asks(index: Index) -> None:
+    # Seen on the seeds: "2个" passed because the cited passage holds 巡察反馈问题2个; the question
+    # asks for the 村级人大代表联络室, which that passage gives as 12个.
+    question = "建了多少个村级人大代表联络室？"
+    probe = ScriptedLLM(default="x")
+    ask(index, probe, question, k=6)
+    n = _passage_number(probe, "村级人大代表联络室12个")
+    assert "巡察反馈问题2个" in probe.calls[-1][-1]["content"]
+
+    wrong = ask(index, ScriptedLLM(default=f"2个。[{n}]"), question, k=6)
+    assert wrong.unsupported == ("2个。",)
+    (fig,) = wrong.sentences[0].figures
+    assert not fig.found and fig.binding.match == "misbound" and "联络室12个" in fig.binding.source_clause
+    assert wrong.to_json()["sentences"][0]["figures"][0]["binding"]["match"] == "misbound"
+
+    right = ask(index, ScriptedLLM(default=f"12个。[{n}]"), question, k=6)
+    assert right.unsupported == () and right.sentences[0].figures[0].found
+    assert any("联络室12个" in c.quote for c in right.citations)
+    long = ask(
+        index, ScriptedLLM(default=f"全乡建成村级人大代表联络室12个，实现全覆盖。[{n}]"), question, k=6
+    )
+    assert long.unsupported == ()

@@ -38,6 +38,7 @@ from rag.schema import Chunk
 from rag.service import Service
 from rag.settings import Settings
 from tests.conftest import SEEDS
+from tests.ocr_support import require_libreoffice, require_tesseract
 from tests.ui_support import running_server
 from ui.app import create_app
 from ui.blocks import _documents_rows
@@ -206,6 +207,20 @@ class Bad:
     make: Callable[[], bytes]
     problems: tuple[str, ...]  # each must appear in the message, beside the file name
     max_file_mb: float | None = None
+    needs: Callable[[], None] | None = None  # OCR or LibreOffice (tests/ocr_support.py)
+
+
+def _no_text_picture() -> bytes:
+    """A photo-like picture with no text: a sky, a sun, hills."""
+    from PIL import Image, ImageDraw
+
+    picture = Image.new("RGB", (1600, 1200), (120, 170, 230))
+    draw = ImageDraw.Draw(picture)
+    draw.ellipse((1200, 100, 1400, 300), fill=(250, 220, 80))
+    draw.polygon([(0, 800), (400, 500), (800, 750), (1200, 450), (1600, 800), (1600, 1200)], "green")
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 BAD = [
@@ -213,11 +228,16 @@ BAD = [
     Bad("blank.txt", lambda: " \r\n\t\u3000\n \n".encode(), ("文件只有空白字符",)),
     Bad("photo.txt", lambda: b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8, ("这是二进制文件",)),
     Bad("truncated.docx", lambda: _docx_bytes()[:1500], ("文件损坏，无法作为 .docx 打开",)),
-    Bad("scan.pdf", _pdf_bytes, ("PDF 没有文字层，可能是扫描件", "OCR")),
+    # A scan is read by OCR: a blank one, and a picture without text, say nothing was found.
+    Bad("scan.pdf", _pdf_bytes, ("扫描件上没有识别出文字",), needs=require_tesseract),
+    Bad("photo.png", _no_text_picture, ("图片上没有识别出文字",), needs=require_tesseract),
     Bad("secret.pdf", lambda: _pdf_bytes("pw"), ("PDF 已加密",)),
     Bad("big.txt", _two_megabytes, ("文件过大", "上限 1.0 MB"), max_file_mb=1),
     Bad("setup.exe", lambda: b"MZ\x90\x00" + bytes(200), ("不支持的文件类型 .exe",)),
-    Bad("report.doc", lambda: OLE_MAGIC + bytes(500), ("不支持的文件类型 .doc", "另存为 .docx")),
+    # .doc is read through LibreOffice (the valid case is below); a damaged one is refused.
+    Bad("report.doc", lambda: OLE_MAGIC + bytes(500), ("文件损坏或有密码",), needs=require_libreoffice),
+    Bad("notes.wps", lambda: b"just some bytes", ("文件内容不是 Word/WPS 文档",)),
+    Bad("report.rtf", lambda: b"{\\rtf1 x}", ("不支持的文件类型 .rtf", "另存为 .docx")),
 ]
 
 
@@ -231,6 +251,8 @@ def _write(folder: Path, name: str, data: bytes) -> Path:
 def test_cli_refuses_a_bad_file_and_leaves_the_index_as_it_was(
     case: Bad, index_dir: Path, tmp_path: Path
 ) -> None:
+    if case.needs:
+        case.needs()
     path = _write(tmp_path / "in", case.name, case.make())
     env = {**CLI_ENV, **({"RAG_MAX_FILE_MB": str(case.max_file_mb)} if case.max_file_mb else {})}
     before = snapshot(index_dir)
@@ -246,6 +268,8 @@ def test_cli_refuses_a_bad_file_and_leaves_the_index_as_it_was(
 
 @pytest.mark.parametrize("case", BAD, ids=lambda c: c.name)
 def test_api_refuses_a_bad_upload_and_leaves_the_index_as_it_was(case: Bad, index_dir: Path) -> None:
+    if case.needs:
+        case.needs()
     client, _ = api_client(index_dir, **({"max_file_mb": case.max_file_mb} if case.max_file_mb else {}))
     before = snapshot(index_dir)
     r = upload(client, (case.name, case.make()))
@@ -323,6 +347,71 @@ def test_api_bad_reupload_keeps_the_earlier_upload(index_dir: Path) -> None:
 
 
 # ------------------------------------------------------------------- odd but valid
+
+
+def _scan_pdf() -> bytes:
+    from rag.bench.scans import image_pdf, render_pages
+
+    return image_pdf(render_pages(GOOD_REPORT))  # no text layer: what a scanner produces
+
+
+def _photo_jpg() -> bytes:
+    from rag.bench.scans import render_pages
+
+    buffer = io.BytesIO()  # a tilted, noisy page with a red 公章 ring, saved as a phone would
+    render_pages(GOOD_REPORT, scanned=True)[0].save(buffer, format="JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def _old_doc(tmp_path: Path) -> bytes:
+    (tmp_path / "word").mkdir()
+    original = tmp_path / "word" / "report.docx"
+    original.write_bytes(_docx_bytes())
+    subprocess.run(
+        [
+            *("soffice", f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}", "--headless"),
+            *(
+                "--convert-to",
+                "doc",
+                "--outdir",
+                str(tmp_path / "word"),
+                str(tmp_path / "word" / "report.docx"),
+            ),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    return (tmp_path / "word" / "report.doc").read_bytes()
+
+
+READ_NOW = {
+    # What was refused before the issue "Scanned reports and old Word files" and is read now.
+    "scan.pdf": (require_tesseract, lambda tmp: _scan_pdf()),
+    "photo.jpg": (require_tesseract, lambda tmp: _photo_jpg()),
+    "report.doc": (require_libreoffice, _old_doc),
+}
+
+
+@pytest.mark.parametrize("front", FRONTS)
+@pytest.mark.parametrize("name", list(READ_NOW))
+def test_scans_photos_and_old_word_files_are_read(
+    front: str, name: str, index_dir: Path, tmp_path: Path
+) -> None:
+    needs, make = READ_NOW[name]
+    needs()
+    path = _write(tmp_path / "in", name, make(tmp_path))
+    before = snapshot(index_dir)
+    row = ingest_ok(front, path, index_dir)
+    assert row["reports"] == 1 and row["chunks"] >= 1
+    assert_grew_consistently(before, snapshot(index_dir))
+    index = Index(Settings(index_dir=index_dir, embedder="hash"))
+    [report] = index.store.reports(row["source"])
+    assert report.title == "乡长2023年述职报告" and [s.kind for s in report.sections] == ["履职"]
+    [chunk] = stored_chunks(index, row["source"])
+    assert "全年开展安全生产检查26次，排查整改隐患45处" in chunk.text  # figures exact
+    assert (chunk.ocr_confidence is not None) is (name != "report.doc")  # OCR is shown with citations
+    index.close()
 
 
 def _seed_text(prefix: str) -> str:
@@ -505,6 +594,7 @@ def test_ui_library_tab_reports_bad_files_and_keeps_the_document_table(
     service = Service(Settings(index_dir=index_dir, embedder="hash"), llm=ScriptedLLM())
     documents = _table(_documents_rows(service))
     before = snapshot(index_dir)
+    require_tesseract()
     truncated = _write(tmp_path / "in", "truncated.docx", _docx_bytes()[:1500])
     scan = _write(tmp_path / "in", "scan.pdf", _pdf_bytes())
     exe = _write(tmp_path / "in", "setup.exe", b"MZ\x90\x00")
@@ -514,11 +604,11 @@ def test_ui_library_tab_reports_bad_files_and_keeps_the_document_table(
         rows = _table(log)
         assert [r[1] for r in rows] == ["error", "error"]
         for row, name, problem in zip(
-            rows, ("truncated.docx", "scan.pdf"), ("文件损坏", "PDF 没有文字层"), strict=True
+            rows, ("truncated.docx", "scan.pdf"), ("文件损坏", "扫描件上没有识别出文字"), strict=True
         ):
             assert row[0].endswith(name) and name in row[4] and problem in row[4]
         assert _table(table) == documents
-        # The file picker accepts only .txt/.md/.docx/.pdf; Gradio refuses the rest itself.
+        # The file picker accepts only the readable types (SUPPORTED_SUFFIXES); Gradio refuses the rest.
         with pytest.raises(Exception, match="Invalid file type"):
             client.predict([handle_file(exe)], api_name="/ingest")
     assert snapshot(index_dir) == before

@@ -1,6 +1,7 @@
 """A person's path through the UI in headless Chromium (Debian's, driven by Playwright
-without downloading a browser): draft with a streamed reply and a citation, then upload
-a file in 知识库. Screenshots land in test-artifacts/."""
+without downloading a browser): draft with a streamed reply and a citation and export it,
+upload a file in 知识库, and summarize an uploaded 汇编 named by its own file name.
+Screenshots land in test-artifacts/."""
 
 from __future__ import annotations
 
@@ -69,6 +70,13 @@ def test_draft_then_upload_in_the_browser(browser, tmp_path: Path) -> None:
         assert "26次" in page.content()
         page.screenshot(path=str(ARTIFACTS / "draft.png"), full_page=True)
 
+        # The draft's downloads: the .docx with its evidence appended, and the evidence table.
+        page.get_by_role("button", name="导出 .docx").click()
+        page.get_by_text("副乡长2024年述职报告（存在问题）", exact=True).wait_for(timeout=60_000)
+        assert (
+            page.get_by_text("副乡长2024年述职报告（存在问题）（核对表）", exact=True).count() == 2
+        )  # .xlsx, .csv
+
         page.get_by_role("tab", name="知识库").click()
         page.locator("input[type=file]").first.set_input_files(str(upload))
         page.get_by_role("button", name="导入", exact=True).click()
@@ -79,3 +87,28 @@ def test_draft_then_upload_in_the_browser(browser, tmp_path: Path) -> None:
         page.get_by_text("宣传委员2024年述职报告").first.wait_for(state="attached")
         page.wait_for_timeout(1000)  # let the tables repaint before the screenshot
         page.screenshot(path=str(ARTIFACTS / "library.png"), full_page=True)
+
+
+def test_brief_of_an_upload_names_the_file_and_offers_the_evidence(browser, tmp_path: Path) -> None:
+    """Gradio keeps the upload under <tmp>/gradio/<hash>/: the brief names the file itself."""
+    from tests.conftest import SEEDS
+
+    service = scripted_service(tmp_path)
+    ARTIFACTS.mkdir(exist_ok=True)
+    upload = tmp_path / "乡镇述职汇编2023.txt"
+    upload.write_bytes((SEEDS / "003_a42557382749c262.txt").read_bytes())
+    with running_server(service) as url:
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.set_default_timeout(60_000)
+        page.goto(url, wait_until="load")
+        page.get_by_role("tab", name="汇编摘要").click()
+        page.locator("input[type=file]").first.set_input_files(str(upload))
+        page.wait_for_timeout(1000)  # the upload finishes before the button is pressed
+        page.get_by_role("button", name="生成综述").click()
+        page.get_by_text("来源：乡镇述职汇编2023.txt（5篇）").first.wait_for(timeout=120_000)
+        assert "gradio/" not in page.locator("body").inner_text()
+        stem = "2023年度抓基层党建工作述职报告汇编综述"
+        page.get_by_text(stem, exact=True).first.wait_for()  # the .docx and the .md
+        assert page.get_by_text(f"{stem}（核对表）", exact=True).count() == 2  # .xlsx, .csv
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(ARTIFACTS / "brief.png"), full_page=True)

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from rag.cli.eval import register
 from rag.documents.load import load_document
+from rag.documents.parse import parse_text
 from rag.grounding.check import CheckResult, check_text
 from rag.grounding.judge import judge_messages, judge_prompt
 from rag.llm.fake import ScriptedLLM
@@ -85,7 +86,7 @@ def test_json_shape_and_skipped_fragments(settings: Settings) -> None:
     assert {"value", "found"} <= set(first["figures"][0])
     assert {"quote", "start", "end", "source", "report_index"} <= set(first["evidence"])
     assert data["support_rate"] == 0.5 and data["figure_precision"] == 0.5
-    assert data["counts"] == {"supported": 1, "unsupported": 0, "figure_mismatch": 1}
+    assert data["counts"] == {"supported": 1, "unsupported": 0, "figure_misbound": 0, "figure_mismatch": 1}
 
 
 def test_overlap_mode_needs_no_model_and_accepts_text_sources(settings: Settings) -> None:
@@ -122,3 +123,69 @@ def test_cli_check_missing_text_file_is_a_clear_error(tmp_path: Path) -> None:
         _cli(), ["check", "--source", str(TOWN), "--text", str(tmp_path / "nope.txt"), "--no-judge"]
     )
     assert out.exit_code == 2 and "无法读取" in out.stderr
+
+
+# --- figure binding: what each figure measures -------------------------------------------------
+
+LIST_SOURCE = "东湖村2024年工作总结\n全村新修机耕道3.5公里、排灌渠6.8公里，预计年底前建成冷库2座。"
+
+
+def test_json_has_a_binding_per_figure_and_the_misbound_verdict(settings: Settings) -> None:
+    text = "全村新修排灌渠3.5公里。全村新修了3.5公里机耕道。年底前已建成冷库2座。全村新修排灌渠9公里。"
+    data = check_text(text, [LIST_SOURCE], None, settings).to_json()
+    verdicts = [s["verdict"] for s in data["sentences"]]
+    assert verdicts[0] == "figure_misbound"  # 3.5公里 is the 机耕道's, not the 排灌渠's
+    assert verdicts[1] != "figure_misbound" and data["sentences"][1]["figures"][0]["found"]
+    assert verdicts[2] == "figure_misbound"  # 预计 … 建成 is a target, not a result
+    assert verdicts[3] == "figure_mismatch"
+    b = data["sentences"][0]["figures"][0]["binding"]
+    assert {"figure", "claim_clause", "source_clause", "source", "start", "end", "match"} <= set(b)
+    assert (
+        b["match"] == "misbound" and b["figure"] == "3.5公里" and b["claim_clause"] == "全村新修排灌渠3.5公里"
+    )
+    assert b["source_clause"] == "全村新修机耕道3.5公里、排灌渠6.8公里" and b["source"] == "text-1"
+    report = parse_text(LIST_SOURCE, source="text-1").reports[0]
+    assert report.text[b["start"] : b["end"]] == b["source_clause"]
+    assert data["sentences"][1]["figures"][0]["binding"]["match"] == "bound"
+    assert data["sentences"][3]["figures"][0]["binding"]["match"] == "absent"
+    assert data["counts"]["figure_misbound"] == 2 and data["figures_misbound"] == 2
+    assert data["figures_found"] == 1  # only the bound figure counts as found
+
+
+def test_sentence_verdict_is_its_worst_clause(settings: Settings) -> None:
+    data = check_text("全村新修机耕道3.5公里，排灌渠3.5公里。", [LIST_SOURCE], None, settings).to_json()
+    (s,) = data["sentences"]  # one entry per input sentence
+    assert [f["binding"]["match"] for f in s["figures"]] == ["bound", "misbound"]
+    assert s["verdict"] == "figure_misbound"
+
+
+def test_the_judge_is_not_asked_when_the_figures_decide(settings: Settings) -> None:
+    llm = ScriptedLLM().on_yes("陈述：", 0.9)
+    result = check_text("全村新修排灌渠3.5公里。全村新修机耕道3.5公里。", [LIST_SOURCE], llm, settings)
+    assert [s.verdict for s in result.sentences] == ["figure_misbound", "supported"]
+    assert len(llm.calls) == 1  # only the sentence whose figures are bound went to the judge
+    user = llm.calls[0][-1]["content"]
+    assert "全村新修机耕道3.5公里、排灌渠6.8公里" in user  # the bound source sentence is the evidence
+
+
+def test_cli_check_prints_the_source_clause(tmp_path: Path) -> None:
+    source = tmp_path / "source.txt"
+    source.write_text(LIST_SOURCE, encoding="utf-8")
+    claim = tmp_path / "claim.txt"
+    claim.write_text("全村新修排灌渠3.5公里。", encoding="utf-8")
+    args = ["check", "--source", str(source), "--text", str(claim), "--no-judge"]
+    out = CliRunner().invoke(_cli(), args, env={"RAG_EMBEDDER": "hash"})
+    assert out.exit_code == 0, out.output
+    assert "≠" in out.stdout and "所指不符" in out.stdout
+    assert "原文：全村新修机耕道3.5公里、排灌渠6.8公里" in out.stdout
+    data = json.loads(CliRunner().invoke(_cli(), [*args, "--json"], env={"RAG_EMBEDDER": "hash"}).stdout)
+    assert data["sentences"][0]["verdict"] == "figure_misbound"
+
+
+def test_ui_check_output_shows_the_same_binding(settings: Settings) -> None:
+    from ui.tab_check import check_html
+
+    data = check_text("全村新修排灌渠3.5公里。<b>x</b>", [LIST_SOURCE], None, settings).to_json()
+    page = check_html(data)
+    assert "数字所指不符" in page and "原文：全村新修机耕道3.5公里、排灌渠6.8公里" in page
+    assert "<b>x</b>" not in page  # user text is escaped

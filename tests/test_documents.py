@@ -24,6 +24,7 @@ from rag.documents.decode import decode_text
 from rag.documents.errors import DocumentError
 from rag.documents.files import SUPPORTED_SUFFIXES, iter_files, source_key
 from rag.documents.load import load_document
+from rag.documents.ocr import OcrOptions
 from rag.documents.parse import parse_text
 from rag.documents.skeleton import parse_report
 from rag.documents.split import split_reports
@@ -466,8 +467,10 @@ def test_pdf_errors(tmp_path: Path) -> None:
     writer.add_blank_page(width=595, height=842)
     with scan.open("wb") as handle:
         writer.write(handle)
-    with pytest.raises(DocumentError, match=r"scan\.pdf: PDF 没有文字层，可能是扫描件 — .*OCR"):
-        load_document(scan)
+    # With OCR on, a blank scan is read and nothing is found (tests/test_ocr.py); with OCR off
+    # the PDF is refused as before, saying how to turn it on.
+    with pytest.raises(DocumentError, match=r"scan\.pdf: PDF 没有文字层，可能是扫描件 — .*RAG_OCR=auto"):
+        load_document(scan, ocr=OcrOptions(mode="off"))
     secret = tmp_path / "secret.pdf"
     _cjk_pdf(secret, PDF_LINES, user_password="pw", owner_password="pw", algorithm="RC4-128")
     with pytest.raises(DocumentError, match=r"secret\.pdf: PDF 已加密"):
@@ -497,7 +500,8 @@ def _bad(tmp_path: Path, name: str, data: bytes | None) -> Path:
         ("image.txt", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "二进制文件"),
         ("corrupt.docx", random.Random(7).randbytes(3000), "文件损坏，无法作为 .docx 打开"),
         ("old.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500), "旧版 .doc"),
-        ("report.doc", b"whatever", "不支持的文件类型 .doc"),
+        ("report.doc", b"whatever", "文件内容不是 Word/WPS 文档（.doc）"),
+        ("report.rtf", b"whatever", "不支持的文件类型 .rtf"),
         ("notes.xyz", b"whatever", "不支持的文件类型 .xyz"),
         ("paywall.md", b"##paidbegin##\n##paidend##\n", "清理后没有可用的报告正文"),
     ],
@@ -512,9 +516,10 @@ def test_bad_inputs_name_the_file(tmp_path: Path, name: str, data: bytes | None,
     assert err.path.endswith(name) and problem in err.problem and err.hint
 
 
-def test_old_doc_hint_says_save_as_docx(tmp_path: Path) -> None:
+def test_rtf_hint_says_save_as_docx(tmp_path: Path) -> None:
+    # .doc and .wps are read (tests/test_ocr.py); .rtf still gets the "save it as .docx" hint.
     with pytest.raises(DocumentError, match=r"另存为 \.docx"):
-        load_document(_bad(tmp_path, "report.doc", b"whatever"))
+        load_document(_bad(tmp_path, "report.rtf", b"whatever"))
 
 
 def test_size_limit(tmp_path: Path) -> None:
@@ -552,7 +557,8 @@ def test_iter_files(tmp_path: Path) -> None:
         "a.DOCX",
         "sub/c.md",
         "sub/d.pdf",
-        "sub/skip.png",
+        "sub/e.png",
+        "sub/skip.gif",
         ".hidden.txt",
         "~$lock.docx",
         ".git/e.txt",
@@ -561,13 +567,16 @@ def test_iter_files(tmp_path: Path) -> None:
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("x", encoding="utf-8")
     found = [p.relative_to(tmp_path).as_posix() for p in iter_files([tmp_path])]
-    assert found == ["a.DOCX", "b.txt", "sub/c.md", "sub/d.pdf"]
-    png = tmp_path / "sub" / "skip.png"
+    assert found == ["a.DOCX", "b.txt", "sub/c.md", "sub/d.pdf", "sub/e.png"]
+    png = tmp_path / "sub" / "skip.gif"
     # Named directly, any suffix is yielded (load_document then reports it); repeats are dropped.
     assert list(iter_files([png, tmp_path / "b.txt", png])) == [png, tmp_path / "b.txt"]
     with pytest.raises(DocumentError, match="nope"):
         list(iter_files([tmp_path / "nope"]))
-    assert set(SUPPORTED_SUFFIXES) == {".txt", ".md", ".docx", ".pdf"}
+    assert set(SUPPORTED_SUFFIXES) == {
+        *(".txt", ".md", ".docx", ".pdf", ".doc", ".wps"),
+        *(".png", ".jpg", ".jpeg", ".tif", ".tiff"),
+    }
 
 
 def test_source_key_outside_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

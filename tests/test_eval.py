@@ -214,6 +214,9 @@ def test_calibration_report_with_a_scripted_judge(tmp_path: Path, hash_index: In
         "judge_accuracy": 0.0,
         "checker_accuracy": 1.0,
         "mean_score": 0.9,
+        "label": 0,
+        "binding_accuracy": 1.0,  # the figure binding alone rejects it (code, no model)
+        "checker_false_accept_rate": 0.0,
     }
     # Positives 0.9, 0.9; negatives 0.9 (tie: ½), 0.6, 0.1. The checker zeroes both mismatches.
     assert result["judge_auc"] == pytest.approx(5 / 6, abs=1e-4) and result["checker_auc"] == 1.0

@@ -28,7 +28,7 @@ def _key(service: Service, name: str) -> str:
 
 def test_brief_from_reports_picked_in_the_library(served) -> None:
     service, client = served
-    badge, markdown, docx_path, md_path = client.predict(
+    badge, markdown, docx_path, md_path, xlsx_path, csv_path = client.predict(
         None, [_key(service, COMPILATION)], api_name="/brief"
     )
     assert "未核实 0 个" in badge and "badge-ok" in badge
@@ -37,11 +37,38 @@ def test_brief_from_reports_picked_in_the_library(served) -> None:
         assert role in table
     assert Path(md_path).read_text(encoding="utf-8").strip() == markdown.strip()
     assert len(docx.Document(docx_path).tables[0].rows) == 1 + 5
+    assert Path(xlsx_path).suffix == ".xlsx" and Path(csv_path).suffix == ".csv"
+
+
+def test_an_uploaded_compilation_is_named_by_its_own_file_name(served, tmp_path: Path) -> None:
+    """Gradio stores the upload at <tmp>/gradio/<hash>/<name>: the brief, its .docx and its
+    evidence table name the file, never that path."""
+    import csv
+
+    from gradio_client import handle_file
+
+    from tests.conftest import SEEDS
+
+    _, client = served
+    upload = tmp_path / "乡镇述职汇编2023.txt"
+    upload.write_bytes((SEEDS / COMPILATION).read_bytes())
+    badge, markdown, docx_path, _, xlsx_path, csv_path = client.predict(
+        handle_file(str(upload)), [], api_name="/brief"
+    )
+    assert "badge-ok" in badge and "来源：乡镇述职汇编2023.txt（5篇）" in markdown
+    assert "gradio" not in markdown and "gradio" not in Path(docx_path).name
+    paragraphs = "\n".join(p.text for p in docx.Document(docx_path).paragraphs)
+    assert "（依据乡镇述职汇编2023.txt，共5篇）" in paragraphs and "gradio" not in paragraphs
+    evidence = docx.Document(docx_path).tables[-1]
+    with Path(csv_path).open(encoding="utf-8-sig", newline="") as f:
+        lines = list(csv.DictReader(f))
+    assert len(evidence.rows) == 1 + len(lines) and Path(xlsx_path).is_file()
+    assert {line["来源文件"].rsplit(" ", 1)[0] for line in lines} == {"乡镇述职汇编2023.txt"}
 
 
 def test_brief_with_nothing_chosen_or_one_report_says_what_to_do(served) -> None:
     service, client = served
-    badge, _, docx_path, _ = client.predict(None, [], api_name="/brief")
+    badge, _, docx_path, *_ = client.predict(None, [], api_name="/brief")
     assert "请上传汇编文件，或选择已导入的报告" in badge and docx_path is None
     single = next(d["source"] for d in service.documents() if len(d["report_list"]) == 1)
     badge, *_ = client.predict(None, [single], api_name="/brief")

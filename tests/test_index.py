@@ -1,5 +1,6 @@
 """The persistent hybrid index with the hashed embedder: ingest, idempotence,
-replacement, removal, consistency, filters and bad input."""
+replacement, removal, consistency, filters and bad input — on both backends (SQLite + bm25s
+and PostgreSQL: ``backend_settings`` in tests/pg_support.py)."""
 
 from __future__ import annotations
 
@@ -20,8 +21,8 @@ def _consistent(index: Index) -> None:
     assert set(kw.ids) == store_ids
 
 
-def test_ingest_seeds_counts_and_offsets(hash_settings: Settings, seeds_copy: Path) -> None:
-    index = Index(hash_settings)
+def test_ingest_seeds_counts_and_offsets(backend_settings: Settings, seeds_copy: Path) -> None:
+    index = Index(backend_settings)
     result = index.ingest([seeds_copy])
     assert result.count("added") == 5 and result.count("error") == 0
     counts = index.store.counts()
@@ -35,8 +36,8 @@ def test_ingest_seeds_counts_and_offsets(hash_settings: Settings, seeds_copy: Pa
         assert text[chunk.start : chunk.end] == chunk.text
 
 
-def test_reingest_unchanged_adds_nothing(hash_settings: Settings, seeds_copy: Path) -> None:
-    index = Index(hash_settings)
+def test_reingest_unchanged_adds_nothing(backend_settings: Settings, seeds_copy: Path) -> None:
+    index = Index(backend_settings)
     index.ingest([seeds_copy])
     generation = index.store.generation
     ids = index.store.chunk_ids()
@@ -46,8 +47,8 @@ def test_reingest_unchanged_adds_nothing(hash_settings: Settings, seeds_copy: Pa
     assert index.store.chunk_ids() == ids
 
 
-def test_changed_file_replaces_its_chunks(hash_settings: Settings, seeds_copy: Path) -> None:
-    index = Index(hash_settings)
+def test_changed_file_replaces_its_chunks(backend_settings: Settings, seeds_copy: Path) -> None:
+    index = Index(backend_settings)
     index.ingest([seeds_copy])
     target = seeds_copy / "000_ee762d4aa9d80f7b.txt"
     source = index.resolve_source(str(target))
@@ -66,8 +67,8 @@ def test_changed_file_replaces_its_chunks(hash_settings: Settings, seeds_copy: P
     assert "1200平方米" in hits[0].chunk.text
 
 
-def test_remove_deletes_from_both_indexes(hash_settings: Settings, seeds_copy: Path) -> None:
-    index = Index(hash_settings)
+def test_remove_deletes_from_both_indexes(backend_settings: Settings, seeds_copy: Path) -> None:
+    index = Index(backend_settings)
     index.ingest([seeds_copy])
     n = index.remove("002_2f2310b7b8fa1bf8.txt")  # a unique file name is enough
     assert n > 0
@@ -79,19 +80,19 @@ def test_remove_deletes_from_both_indexes(hash_settings: Settings, seeds_copy: P
         index.remove("no-such-file.txt")
 
 
-def test_persistence_across_instances(hash_settings: Settings, seeds_copy: Path) -> None:
-    first = Index(hash_settings)
+def test_persistence_across_instances(backend_settings: Settings, seeds_copy: Path) -> None:
+    first = Index(backend_settings)
     first.ingest([seeds_copy])
     before = [p.chunk.chunk_id for p in hybrid_search(first, "化眉村的茶叶加工厂有多大", k=5)]
     first.close()
-    reopened = Index(hash_settings)
+    reopened = Index(backend_settings)
     hits = hybrid_search(reopened, "化眉村的茶叶加工厂有多大", k=5)
     assert [p.chunk.chunk_id for p in hits] == before
     assert any("800平米" in p.chunk.text for p in hits)
 
 
-def test_filters(hash_settings: Settings, seeds_copy: Path) -> None:
-    index = Index(hash_settings)
+def test_filters(backend_settings: Settings, seeds_copy: Path) -> None:
+    index = Index(backend_settings)
     index.ingest([seeds_copy])
     hits = hybrid_search(index, "存在问题", k=10, where={"role": "副乡长"})
     assert hits and all(p.chunk.role == "副乡长" for p in hits)
@@ -101,8 +102,8 @@ def test_filters(hash_settings: Settings, seeds_copy: Path) -> None:
         hybrid_search(index, "问题", where={"colour": "red"})
 
 
-def test_bad_queries(hash_settings: Settings, seeds_copy: Path) -> None:
-    index = Index(hash_settings)
+def test_bad_queries(backend_settings: Settings, seeds_copy: Path) -> None:
+    index = Index(backend_settings)
     index.ingest([seeds_copy])
     for query, k, message in [
         ("", 5, "查询为空"),
@@ -114,20 +115,22 @@ def test_bad_queries(hash_settings: Settings, seeds_copy: Path) -> None:
             hybrid_search(index, query, k=k)
 
 
-def test_near_duplicates_removed(hash_settings: Settings, tmp_path: Path) -> None:
+def test_near_duplicates_removed(backend_settings: Settings, tmp_path: Path) -> None:
     folder = tmp_path / "dups"
     folder.mkdir()
     body = "一、履职情况\n全年开展安全生产大检查12次，排查整改隐患45处，确保了全乡安全形势稳定。\n"
     (folder / "a.txt").write_text("乡长2023年述职报告\n" + body, encoding="utf-8")
     (folder / "b.txt").write_text("副乡长2023年述职报告\n" + body, encoding="utf-8")
-    index = Index(hash_settings)
+    index = Index(backend_settings)
     index.ingest([folder])
     hits = hybrid_search(index, "安全生产大检查", k=5)
     assert sum("排查整改隐患45处" in p.chunk.text for p in hits) == 1
 
 
-def test_bad_input_leaves_index_untouched(hash_settings: Settings, seeds_copy: Path, tmp_path: Path) -> None:
-    index = Index(hash_settings)
+def test_bad_input_leaves_index_untouched(
+    backend_settings: Settings, seeds_copy: Path, tmp_path: Path
+) -> None:
+    index = Index(backend_settings)
     index.ingest([seeds_copy])
     ids, generation = index.store.chunk_ids(), index.store.generation
     bad = tmp_path / "bad"
@@ -144,19 +147,19 @@ def test_bad_input_leaves_index_untouched(hash_settings: Settings, seeds_copy: P
     _consistent(index)
 
 
-def test_embedder_mismatch_is_refused(hash_settings: Settings, seeds_copy: Path) -> None:
-    Index(hash_settings).ingest([seeds_copy / "000_ee762d4aa9d80f7b.txt"])
+def test_embedder_mismatch_is_refused(backend_settings: Settings, seeds_copy: Path) -> None:
+    Index(backend_settings).ingest([seeds_copy / "000_ee762d4aa9d80f7b.txt"])
 
     class OtherEmbedder:
         id = "other/model"
         dim = 384
 
     with pytest.raises(EmbedderMismatchError, match="RAG_EMBEDDER"):
-        _ = Index(hash_settings, embedder=OtherEmbedder()).embedder  # type: ignore[arg-type]
+        _ = Index(backend_settings, embedder=OtherEmbedder()).embedder  # type: ignore[arg-type]
 
 
-def test_reconcile_repairs_orphans_and_missing_vectors(hash_settings: Settings, seeds_copy: Path) -> None:
-    index = Index(hash_settings)
+def test_reconcile_repairs_orphans_and_missing_vectors(backend_settings: Settings, seeds_copy: Path) -> None:
+    index = Index(backend_settings)
     index.ingest([seeds_copy])
     some = index.store.chunk_ids()[:5]
     index.vectors.delete(some)  # as if a crash lost vectors
@@ -177,19 +180,19 @@ def test_concurrent_writer_is_refused_with_clear_message(hash_settings: Settings
         other.ingest([seeds_copy])
 
 
-def test_keyword_index_follows_another_process(hash_settings: Settings, seeds_copy: Path) -> None:
-    reader = Index(hash_settings)
-    writer = Index(hash_settings)
+def test_keyword_index_follows_another_process(backend_settings: Settings, seeds_copy: Path) -> None:
+    reader = Index(backend_settings)
+    writer = Index(backend_settings)
     writer.ingest([seeds_copy / "000_ee762d4aa9d80f7b.txt"])
     assert len(reader.ensure_keywords()) == writer.store.counts()["chunks"]
     writer.ingest([seeds_copy])
     assert len(reader.ensure_keywords()) == writer.store.counts()["chunks"]
 
 
-def test_a_file_parsed_by_an_older_parser_is_read_again(hash_settings):
+def test_a_file_parsed_by_an_older_parser_is_read_again(backend_settings):
     from rag.documents.parse import PARSER_VERSION
 
-    index = Index(hash_settings)
+    index = Index(backend_settings)
     seed = SEEDS / "002_2f2310b7b8fa1bf8.txt"
     assert index.ingest([seed]).files[0].status == "added"
     assert index.ingest([seed]).files[0].status == "unchanged"

@@ -6,14 +6,15 @@ import json
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, File, HTTPException, Request, UploadFile
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from rag.ask import AskResult
 from rag.brief.summarize import SummarizeError
+from rag.deliver.errors import ExportError
 from rag.documents.errors import DocumentError
 from rag.draft import DraftError, DraftRequest, DraftResult
 from rag.index.embeddings import EmbedderError
@@ -34,6 +35,7 @@ ERROR_STATUS: tuple[tuple[type[Exception], int], ...] = (
     (DraftError, 400),
     (SummarizeError, 400),
     (PromptError, 400),
+    (ExportError, 500),
     (EmbedderError, 500),
     (IndexError_, 404),
 )
@@ -48,9 +50,33 @@ class Message(BaseModel):
     content: str
 
 
+ExportFormat = Literal["json", "docx", "md", "xlsx", "csv"]
+MEDIA_TYPES = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+    "md": "text/markdown; charset=utf-8",
+}
+
+
 class SummarizeIndexedBody(BaseModel):
     sources: list[str] = Field(min_length=1)
     concurrency: int = Field(default=1, ge=1, le=32)
+    format: ExportFormat = "json"
+
+
+class DraftExportBody(BaseModel):
+    """A draft as ``POST /api/draft`` returned it (``text`` may have been edited since)."""
+
+    text: str = Field(min_length=1)
+    role: str = ""
+    section: str = ""
+    year: int | None = None
+    facts: list[str] = Field(default_factory=list)
+    citations: list[dict[str, Any]] = Field(default_factory=list)
+    placeholders: list[dict[str, Any]] = Field(default_factory=list)
+    title: str = ""
+    format: Literal["json", "docx", "xlsx", "csv"] = "docx"
 
 
 class SearchBody(BaseModel):
@@ -115,6 +141,18 @@ def _final(events: Iterator) -> dict:
     return result.to_json()
 
 
+def _delivered(service: Service, brief, fmt: str):
+    """The brief's JSON with its downloads (.docx, .md, evidence .xlsx/.csv), or one of the files."""
+    export = service.export_brief(brief)
+    if fmt != "json":
+        return _file(export.files[fmt], fmt)
+    return {**brief.to_json(), **export.to_json()}
+
+
+def _file(path: Path, fmt: str) -> FileResponse:
+    return FileResponse(path, media_type=MEDIA_TYPES[fmt], filename=path.name)
+
+
 def create_router(service: Service) -> APIRouter:
     router = APIRouter(prefix="/api")
 
@@ -167,20 +205,51 @@ def create_router(service: Service) -> APIRouter:
         return _final(events)
 
     @router.post("/summarize")
-    def summarize(file: UploadFile = File(...), concurrency: int = 1) -> dict:  # noqa: B008
+    def summarize(
+        file: UploadFile = File(...),  # noqa: B008 - FastAPI's idiom
+        concurrency: int = 1,
+        format: ExportFormat = "json",
+    ):
+        """The brief of an uploaded 汇编, named by the uploaded file's own name; ``format``
+        docx / md / xlsx / csv returns that file instead of the JSON."""
         with tempfile.TemporaryDirectory() as tmp:
             name = safe_upload_name(file.filename or "")
             path = Path(tmp) / name
             data = file.file.read()
             service.check_upload_size(name, len(data))
             path.write_bytes(data)
-            return service.summarize(path, concurrency=concurrency).to_json()
+            brief = service.summarize_upload(path, name, concurrency=concurrency)
+        return _delivered(service, brief, format)
 
     @router.post("/summarize/indexed")
-    def summarize_indexed(body: SummarizeIndexedBody) -> dict:
+    def summarize_indexed(body: SummarizeIndexedBody):
         """The same brief from documents already in the library (several single reports, or a 汇编)."""
         reports = service.indexed_reports(body.sources)
-        return service.summarize(reports, concurrency=body.concurrency).to_json()
+        return _delivered(service, service.summarize(reports, concurrency=body.concurrency), body.format)
+
+    @router.get("/exports/{export_id}/{name}")
+    def export_file(export_id: str, name: str):
+        """A file of a brief or draft export (the ``downloads`` of its JSON)."""
+        try:
+            path = service.export_file(export_id, name)
+        except (UploadError, FileNotFoundError) as exc:
+            return JSONResponse({"error": str(exc)}, status_code=404)
+        return _file(path, path.suffix.lower().lstrip("."))
+
+    @router.post("/draft/export")
+    def draft_export(body: DraftExportBody):
+        """A draft as .docx with its evidence table (起草依据核对表) appended, or the table alone
+        as .xlsx / .csv; ``json`` gives the download links of all three."""
+        result = {
+            "text": body.text,
+            "request": {"role": body.role, "section": body.section, "year": body.year, "facts": body.facts},
+            "citations": body.citations,
+            "placeholders": body.placeholders,
+        }
+        export = service.export_draft(result, body.title)
+        if body.format == "json":
+            return export.to_json()
+        return _file(export.files[body.format], body.format)
 
     @router.post("/check")
     def check(body: CheckBody) -> dict:

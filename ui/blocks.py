@@ -4,17 +4,18 @@ Handlers are thin: they call the same Service the HTTP API uses."""
 
 from __future__ import annotations
 
-import tempfile
+import html
 from pathlib import Path
 
 import gradio as gr
 
 from rag.ask import AskResult
+from rag.documents.files import SUPPORTED_SUFFIXES
 from rag.draft import DraftRequest, DraftResult
-from rag.export import draft_to_docx
 from rag.retrieval import validate_where
 from rag.service import Service
 from ui.render import CSS, answer_html, citations_html, escape, placeholders_html
+from ui.tab_check import check_tab
 from ui.tabs_more import brief_tab, eval_tab
 
 ROLES = [
@@ -62,12 +63,17 @@ def draft_tab(service: Service) -> None:
                 send = gr.Button("发送", variant="primary")
                 clear = gr.Button("清空对话")
                 export = gr.Button("导出 .docx")
-            export_file = gr.File(label="下载草稿", visible=True)
+            with gr.Row():
+                export_file = gr.File(label="下载草稿 .docx（附起草依据核对表）", visible=True)
+                evidence_xlsx = gr.File(label="起草依据核对表 .xlsx")
+                evidence_csv = gr.File(label="起草依据核对表 .csv")
+            export_note = gr.HTML()
             placeholders = gr.HTML()
             sources = gr.HTML()
     state = gr.State([])  # the plain-text history (drafts as guarded text), per browser session
+    last = gr.State(None)  # the last DraftResult's JSON: its citations and placeholders, for the export
 
-    def respond(msg, history, plain, role_v, section_v, year_v, topic_v, facts_v, variant_v):
+    def respond(msg, history, plain, last_v, role_v, section_v, year_v, topic_v, facts_v, variant_v):
         msg = (msg or "").strip() or f"写{section_v}部分"
         req = DraftRequest(
             role=role_v or "",
@@ -90,6 +96,7 @@ def draft_tab(service: Service) -> None:
                     yield (
                         history,
                         plain,
+                        event.to_json(),
                         placeholders_html(event.placeholders),
                         citations_html(event.citations, "参考范文"),
                         "",
@@ -97,26 +104,46 @@ def draft_tab(service: Service) -> None:
                     return
                 streamed += event
                 history[-1]["content"] = escape(streamed) + " ▌"
-                yield history, plain, "", "", ""
+                yield history, plain, last_v, "", "", ""
         except Exception as exc:  # keep what was streamed; say what went wrong
             history[-1]["content"] = escape(streamed) + f"\n\n{_error_text(exc)}"
-            yield history, plain, "", "", ""
+            yield history, plain, last_v, "", "", ""
 
-    inputs = [message, chat, state, role, section, year, topic, facts, variant]
-    outputs = [chat, state, placeholders, sources, message]
+    inputs = [message, chat, state, last, role, section, year, topic, facts, variant]
+    outputs = [chat, state, last, placeholders, sources, message]
     send.click(respond, inputs, outputs)
     message.submit(respond, inputs, outputs)
-    clear.click(lambda: ([], [], "", ""), None, [chat, state, placeholders, sources])
+    clear.click(lambda: ([], [], None, "", ""), None, [chat, state, last, placeholders, sources])
 
-    def do_export(plain, role_v, section_v, year_v):
+    def do_export(plain, last_v, role_v, section_v, year_v, facts_v):
         drafts = [m["content"] for m in plain if m["role"] == "assistant"]
         if not drafts:
-            return None
-        title = f"{role_v}{int(year_v) if year_v else ''}年述职报告（{section_v}）"
-        out = Path(tempfile.mkdtemp(prefix="draft-")) / "草稿.docx"
-        return str(draft_to_docx(title, drafts[-1], out))
+            return None, None, None, "<div class='banner-error'>还没有草稿：请先起草</div>"
+        result = draft_export_input(drafts[-1], last_v, role_v, section_v, year_v, _facts(facts_v))
+        try:
+            export = service.export_draft(result)
+        except Exception as exc:
+            return None, None, None, f"<div class='banner-error'>{html.escape(_error_text(exc))}</div>"
+        note = export.fonts.note()
+        files = export.files
+        note_html = f"<small>{html.escape(note)}</small>" if note else ""  # gr.HTML, not Markdown
+        return str(files["docx"]), str(files["xlsx"]), str(files["csv"]), note_html
 
-    export.click(do_export, [state, role, section, year], export_file)
+    export.click(
+        do_export,
+        [state, last, role, section, year, facts],
+        [export_file, evidence_xlsx, evidence_csv, export_note],
+        api_name="draft_export",
+    )
+
+
+def draft_export_input(text: str, last: dict | None, role: str, section: str, year, facts) -> dict:
+    """The draft to export, as DraftResult JSON: the last result's citations and placeholders
+    when ``text`` is still that result's text, else the text alone (its 【待补充】 still listed)."""
+    if last and last.get("text") == text:
+        return last
+    request = {"role": role or "", "section": section or "", "year": int(year) if year else None}
+    return {"text": text, "request": {**request, "facts": list(facts)}, "citations": [], "placeholders": []}
 
 
 def ask_tab(service: Service) -> None:
@@ -165,8 +192,8 @@ def _documents_rows(service: Service) -> list[list]:
 
 
 def library_tab(service: Service) -> None:
-    gr.Markdown("### 导入文件（.txt / .md / .docx / .pdf）")
-    files = gr.File(file_count="multiple", file_types=[".txt", ".md", ".docx", ".pdf"], label="选择文件")
+    gr.Markdown("### 导入文件（.txt .md .docx .pdf .doc .wps；扫描件、照片 .png .jpg .tif 自动识别文字）")
+    files = gr.File(file_count="multiple", file_types=list(SUPPORTED_SUFFIXES), label="选择文件")
     ingest_btn = gr.Button("导入", variant="primary")
     ingest_log = gr.Dataframe(
         headers=["文件", "结果", "报告", "分块", "错误"], label="导入结果", interactive=False
@@ -193,7 +220,8 @@ def library_tab(service: Service) -> None:
 
         def report(stage: str, done: int, total: int) -> None:
             if total:
-                progress(done / total, desc="文件" if stage == "files" else "向量化")
+                desc = {"files": "文件", "pages": f"文字识别 第 {done}/{total} 页"}.get(stage, "向量化")
+                progress(done / total, desc=desc)
 
         try:
             if saved:
@@ -271,6 +299,8 @@ def build_blocks(service: Service) -> gr.Blocks:
                 brief_tab(service)
             with gr.Tab("问答"):
                 ask_tab(service)
+            with gr.Tab("检查"):
+                check_tab(service)
             with gr.Tab("知识库"):
                 library_tab(service)
             with gr.Tab("评测"):

@@ -80,7 +80,8 @@ def citations_html(citations: Sequence[Citation], title: str = "出处") -> str:
         auto = "（自动匹配）" if c.auto else ""
         items.append(
             f'<details id="cite-{c.n}" open><summary>[{c.n}]{auto} {html.escape(c.report_title)}'
-            f" <small>{html.escape(c.source)} · {c.start}–{c.end}</small></summary>"
+            f" <small>{html.escape(c.source)} · {c.start}–{c.end}"
+            f"{'（' + c.ocr_note() + '）' if c.ocr_confidence is not None else ''}</small></summary>"
             f"<blockquote>{html.escape(c.quote)}</blockquote></details>"
         )
     return f"<div class='citations'><b>{title}</b>{''.join(items)}</div>"
@@ -94,6 +95,7 @@ def placeholders_html(placeholders: Sequence[dict]) -> str:
         + (
             f" <small>模型原写“{html.escape(p['original'])}”"
             + ("，来自范文" if p.get("kind") == "exemplar_figure" else "")
+            + (f"；{html.escape(p['note'])}" if p.get("note") else "")
             + "</small>"
             if p["original"]
             else ""

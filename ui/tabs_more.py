@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import tempfile
 from pathlib import Path
@@ -39,12 +40,15 @@ def brief_tab(service: Service) -> None:
     badge = gr.HTML()
     brief = gr.Markdown()
     with gr.Row():
-        docx_file = gr.File(label="下载 .docx")
+        docx_file = gr.File(label="下载 .docx（附数据核对表）")
         md_file = gr.File(label="下载 .md")
+        xlsx_file = gr.File(label="数据核对表 .xlsx（送审包）")
+        csv_file = gr.File(label="数据核对表 .csv")
+    nothing = (None, None, None, None)
 
     def do_brief(f, sources, progress=gr.Progress()):  # noqa: B008 - Gradio's progress idiom
         if f is None and not sources:
-            return "<div class='banner-error'>请上传汇编文件，或选择已导入的报告</div>", "", None, None
+            return "<div class='banner-error'>请上传汇编文件，或选择已导入的报告</div>", "", *nothing
 
         def report(stage: str, done: int, total: int) -> None:
             # one step per report read in full, then the reduce step
@@ -53,26 +57,35 @@ def brief_tab(service: Service) -> None:
                 progress(done / total, desc=f"{label} {done}/{total}")
 
         try:
-            what = Path(f if isinstance(f, str) else f.name) if f is not None else None
-            what = what or service.indexed_reports(sources)
-            result = service.summarize(what, progress=report)
+            if f is not None:
+                # Gradio keeps an upload at <tmp>/gradio/<hash>/<the file's own name>: the brief
+                # names the file by that name, never by the temporary path.
+                path = Path(f if isinstance(f, str) else f.name)
+                result = service.summarize_upload(path, path.name, progress=report)
+            else:
+                result = service.summarize(service.indexed_reports(sources), progress=report)
+            export = service.export_brief(result)
         except Exception as exc:
-            return f"<div class='banner-error'>⚠ {escape(str(exc))}</div>", "", None, None
-        out_dir = Path(tempfile.mkdtemp(prefix="brief-"))
-        from rag.export import write_brief
-
-        docx_path = write_brief(result, out_dir / "综述.docx")
-        md_path = write_brief(result, out_dir / "综述.md")
+            return f"<div class='banner-error'>⚠ {escape(str(exc))}</div>", "", *nothing
         ok = result.figures_unsupported == 0
         css = "badge-ok" if ok else "banner-error"
         repaired = result.rewrite_figures_unsupported
+        fonts = export.fonts.note()
+        fonts_html = f"<div class='fonts-note'><small>{html.escape(fonts)}</small></div>" if fonts else ""
         badge_html = (
             f"<div class='{css}'>核对：{result.figures_checked} 个数字，"
-            f"未核实 {result.figures_unsupported} 个；改写中被修复 {repaired} 个</div>"
+            f"未核实 {result.figures_unsupported} 个；改写中被修复 {repaired} 个</div>{fonts_html}"
         )
-        return badge_html, result.markdown, str(docx_path), str(md_path)
+        files = export.files
+        return (
+            badge_html,
+            result.markdown,
+            *(str(files[k]) for k in ("docx", "md", "xlsx", "csv")),
+        )
 
-    run.click(do_brief, [upload, picked], [badge, brief, docx_file, md_file], api_name="brief")
+    run.click(
+        do_brief, [upload, picked], [badge, brief, docx_file, md_file, xlsx_file, csv_file], api_name="brief"
+    )
     refresh.click(lambda: gr.Dropdown(choices=_indexed_choices(service)), None, picked, api_name=False)
 
 

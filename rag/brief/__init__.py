@@ -10,6 +10,7 @@ _EXPORTS = {
     "Brief": "rag.brief.schema",
     "ReportSummary": "rag.brief.schema",
     "to_markdown": "rag.brief.markdown",
+    "brief_evidence": "rag.brief.evidence",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -88,7 +88,7 @@ def _cited(pairs: Iterable[tuple[str, str]]) -> str:
 
 
 def to_markdown(brief: Brief) -> str:
-    out = [f"# {brief.title}", "", f"来源：{brief.source}（{len(brief.reports)}篇）", ""]
+    out = [f"# {brief.title}", "", f"来源：{_md(brief.source)}（{len(brief.reports)}篇）", ""]
     out += [f"## {SECTIONS[0]}", "", brief.overview, "", f"## {SECTIONS[1]}", ""]
     for n, group in enumerate(brief.themes):
         out += [f"### {subhead(n)}{group.name}", ""]

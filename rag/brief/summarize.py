@@ -70,14 +70,23 @@ def _title(reports: Sequence[Report]) -> str:
 
 
 def load_reports(
-    path_or_reports: str | Path | Sequence[Report], settings: Settings
+    path_or_reports: str | Path | Sequence[Report], settings: Settings, source_name: str | None = None
 ) -> tuple[str, list[Report]]:
-    """(source, reports) from a file path or from reports already parsed (e.g. from the index)."""
+    """(source, reports) from a file path or from reports already parsed (e.g. from the index).
+
+    ``source_name`` is the name the user gave the document (an upload's own file name): the
+    brief, its citations and every export name the source by it, never by the path it was
+    read from (a temporary upload path means nothing to a reader)."""
     if isinstance(path_or_reports, str | Path):
         doc = load_document(Path(path_or_reports), max_bytes=int(settings.max_file_mb * 1048576))
-        return doc.source, list(doc.reports)
-    reports = list(path_or_reports)
-    return "、".join(dict.fromkeys(r.source for r in reports)), reports
+        source, reports = doc.source, list(doc.reports)
+    else:
+        reports = list(path_or_reports)
+        source = "、".join(dict.fromkeys(r.source for r in reports))
+    if source_name:
+        reports = [dataclasses.replace(r, source=source_name) for r in reports]
+        source = source_name
+    return source, reports
 
 
 def _check_compilation(source: str, reports: Sequence[Report], min_reports: int) -> None:
@@ -106,18 +115,20 @@ def summarize(
     max_items: int = 5,
     condense_over: int = CONDENSE_OVER,
     min_reports: int = 2,
+    source_name: str | None = None,
 ) -> Brief:
     """A leader's brief of a 汇编 (a path) or of several parsed reports.
 
     ``max_items``: key items per report the brief shows (the rest stay in the JSON, verbatim);
     the model condenses those longer than ``condense_over`` characters. ``concurrency``:
     parallel model calls for an endpoint that allows them; the embedded llama.cpp model is
-    always called one at a time."""
+    always called one at a time. ``source_name``: how the brief names its source (an upload's
+    original file name); by default the document key the file was read by."""
     from rag.brief.markdown import to_markdown
 
     t0 = time.perf_counter()
     report_progress = progress or (lambda stage, done, total: None)
-    source, reports = load_reports(path_or_reports, settings)
+    source, reports = load_reports(path_or_reports, settings, source_name)
     _check_compilation(source, reports, min_reports)
     prompt = load_prompt(settings, TASK, variant)
     plans = []

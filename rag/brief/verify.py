@@ -1,7 +1,9 @@
-"""Verification of the model's rewrites: every figure must stand in the item's own quote.
+"""Verification of the model's rewrites: every figure must stand in the item's own quote, for
+the same thing (the shared figure binding, ``rag.grounding.binding``; code only, no model call).
 
 A rewrite whose figures changed (179.25万元 → 180万元), appeared from nowhere, lost their
-approximation marker (10余次 → 10次, or gained one) or vanished altogether is never shipped: the item
+approximation marker (10余次 → 10次, or gained one), were moved to another subject of the quote
+(党员责任区112个、示范岗220个 → 责任区220个) or vanished altogether is never shipped: the item
 falls back to its source sentence, trimmed to the clauses that carry the figures (a
 verbatim substring, so its figures are the source's). The final pass re-checks every
 shipped item and drops whatever still fails, so ``figures_unsupported`` ends at 0.
@@ -15,7 +17,8 @@ from dataclasses import dataclass
 
 from rag.brief.extract import Candidate, substantive, trim_span, unredact
 from rag.brief.schema import FigureRef, Item, ReportSummary
-from rag.grounding.figures import Figure, extract_figures, same_figure
+from rag.grounding.binding import Binding, SourceText, bind_figures
+from rag.grounding.figures import Figure, extract_figures
 
 _NUMBERED_RE = re.compile(r"^\s*[（(]?(\d{1,2})[.、．:：)）]\s*(.+?)\s*$")
 _ANSWER_PREFIX_RE = re.compile(r"^(?:要点|输出|改写|摘要)[：:]\s*")
@@ -26,7 +29,8 @@ _MAX_GROWTH = 1.1  # a "condensed" item may not be longer than its source clause
 @dataclass(frozen=True)
 class Verdict:
     refs: tuple[FigureRef, ...]
-    unsupported: tuple[Figure, ...]  # figures of the text not found in the quote
+    unsupported: tuple[Figure, ...]  # figures of the text not found in the quote for the same thing
+    misbound: tuple[Binding, ...] = ()  # those of them the quote gives for another subject
 
     @property
     def ok(self) -> bool:
@@ -45,34 +49,27 @@ def parse_numbered(text: str) -> dict[int, str]:
     return out
 
 
-def _match(fig: Figure, source: Iterable[Figure]) -> Figure | None:
-    # The library's same_figure ignores 余/近/以上; a brief must not turn 10余次 into 10次,
-    # nor 120亩 into 120余亩 (which claims more than the report does).
-    for other in source:
-        if same_figure(fig, other) and fig.approx == other.approx:
-            return other
-    return None
+def _same_approx(fig: Figure, binding: Binding, quote: str, quote_start: int) -> bool:
+    # Binding lets 约 stand for an exact figure; a brief must not turn 10余次 into 10次, nor
+    # 120亩 into 120余亩 or 约120亩 (which claims more or less than the report does).
+    start = (binding.figure_start or 0) - quote_start
+    other = next((f for f in extract_figures(quote) if f.start == start), None)
+    return other is None or fig.approx == other.approx
 
 
 def check(text: str, quote: str, quote_start: int) -> Verdict:
     """Each figure of ``text`` against the figures of its own ``quote``."""
-    source = extract_figures(quote)
-    refs, missing = [], []
-    for fig in extract_figures(text):
-        hit = _match(fig, source)
-        if hit is None:
-            missing.append(fig)
-        else:
+    refs, missing, misbound = [], [], []
+    for fig, b in bind_figures(text, [SourceText("quote", quote, quote_start)]):
+        if b.ok and _same_approx(fig, b, quote, quote_start):
             refs.append(
-                FigureRef(
-                    raw=fig.raw,
-                    value=fig.value,
-                    unit=fig.unit,
-                    start=quote_start + hit.start,
-                    end=quote_start + hit.end,
-                )
+                FigureRef(raw=fig.raw, value=fig.value, unit=fig.unit, start=b.figure_start, end=b.figure_end)
             )
-    return Verdict(tuple(refs), tuple(missing))
+        else:
+            missing.append(fig)
+            if b.match == "misbound":
+                misbound.append(b)
+    return Verdict(tuple(refs), tuple(missing), tuple(misbound))
 
 
 def source_text(cand: Candidate) -> str:
@@ -82,6 +79,8 @@ def source_text(cand: Candidate) -> str:
 
 
 def _reject_reason(text: str, cand: Candidate, verdict: Verdict) -> str:
+    if verdict.misbound:
+        return "改写把数字安到了别的对象上：" + "；".join(b.note() for b in verdict.misbound)
     if not verdict.ok:
         return "改写改动或编造了数字：" + "、".join(f.raw for f in verdict.unsupported)
     if not any(substantive(f) for f in extract_figures(text)):

@@ -54,11 +54,14 @@ def ingest(
     paths: Annotated[list[Path], typer.Argument(help="文件或文件夹（递归）")],
     as_json: JsonOpt = False,
 ) -> None:
-    """导入 .txt/.md/.docx/.pdf 报告到索引（幂等：未变化的文件不会重复导入）。"""
+    """导入 .txt/.md/.docx/.pdf/.doc/.wps 报告及扫描件、照片（.png/.jpg/.tif，文字识别）到索引
+    （幂等：未变化的文件不会重复导入）。"""
     settings = _settings()
     with _user_errors():
         index = _open_index(settings)
-        update, close = progress_bars({"files": "文件", "embed": "向量化"}, leave=False)
+        update, close = progress_bars(
+            {"files": "文件", "pages": "文字识别（页）", "embed": "向量化"}, leave=False
+        )
         try:
             result = index.ingest(paths, progress=update)
         finally:
@@ -197,7 +200,8 @@ def ask(
 def _print_grounding(result) -> None:
     for c in result.citations:
         mark = "（自动）" if c.auto else ""
-        typer.echo(f"  [{c.n}]{mark} {c.report_title}（{c.source} {c.start}-{c.end}）：{c.quote}")
+        ocr = f"，{c.ocr_note()}" if c.ocr_confidence is not None else ""
+        typer.echo(f"  [{c.n}]{mark} {c.report_title}（{c.source} {c.start}-{c.end}{ocr}）：{c.quote}")
     for sentence in result.unsupported:
         typer.echo(f"  ⚠ 未能在引用资料中核实数字：{sentence}")
     typer.echo(f"（{result.model}，提示 {result.prompt_id}@{result.prompt_hash}）", err=True)
@@ -218,9 +222,20 @@ def draft(
     outline_only: Annotated[bool, typer.Option("--outline", help="只列整篇报告的提纲")] = False,
     length: Annotated[int, typer.Option("--length", help="大致字数")] = 400,
     variant: Annotated[str, typer.Option(help="提示词变体 prompts/draft/<variant>.yaml")] = "default",
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="草稿写入 .docx（GB/T 9704 版式，附起草依据核对表）")
+    ] = None,
+    evidence: Annotated[
+        Path | None,
+        typer.Option("--evidence", help="起草依据核对表写入 .xlsx 或 .csv（每句的来源与待补充项）"),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """按同类报告的结构和文风起草一个部分；没有依据的数字、人名、地名一律换成【待补充：…】。"""
+    if out is not None and out.suffix.lower() != ".docx":
+        _fail(f"{out}: 草稿只能写入 .docx（不是 {out.suffix or '无扩展名'}）")
+    if evidence is not None and evidence.suffix.lower() not in (".xlsx", ".csv"):
+        _fail(f"{evidence}: 核对表只支持 .xlsx 或 .csv（不是 {evidence.suffix or '无扩展名'}）")
     from rag.draft import DraftRequest, DraftResult, draft_stream, outline
     from rag.llm.factory import create_llm
 
@@ -249,6 +264,8 @@ def draft(
                 elif not as_json and sys.stderr.isatty():
                     typer.echo(event, nl=False, err=True)  # live preview; the guarded text follows
     assert result is not None
+    if out is not None or evidence is not None:
+        _export_draft(result, out, evidence)
     if as_json:
         _print_json(result.to_json())
         return
@@ -260,6 +277,29 @@ def draft(
             typer.echo(f"  - {p['label']}{origin}")
     for c in result.citations:
         typer.echo(f"  [{c.n}] 参考 {c.report_title}（{c.source} {c.start}-{c.end}）：{c.quote[:60]}")
+
+
+def _export_draft(result, out: Path | None, evidence: Path | None) -> None:
+    """The draft as .docx with its evidence appended, and/or the evidence table; notes on stderr."""
+    from rag.deliver.draft_evidence import from_result
+    from rag.export import ExportError, draft_title, draft_to_docx, fonts_note, write_draft_evidence
+
+    req = result.request
+    title = draft_title(req.role, req.section, req.year)
+    table = from_result(result, title)
+    try:
+        if out is not None:
+            draft_to_docx(title, result.text, out, evidence=table)
+            typer.echo(f"已写入 {out}（待补充 {len(table.open_placeholders)} 处）", err=True)
+            if note := fonts_note():
+                typer.echo(note, err=True)
+        if evidence is not None:
+            write_draft_evidence(table, evidence)
+            typer.echo(f"已写入核对表 {evidence}", err=True)
+    except ExportError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"{exc.filename or ''}: 无法写入（{exc.strerror}）— 请检查输出路径和权限")
 
 
 @app.command()

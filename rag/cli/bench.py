@@ -80,6 +80,9 @@ def register(bench_app: typer.Typer) -> None:
             int, typer.Option("--real-embedder-max", help="不超过此规模用真实嵌入模型，更大的用哈希嵌入")
         ] = 0,
         no_cache: Annotated[bool, typer.Option("--no-cache", help="大规模索引也重新构建（很慢）")] = False,
+        backend: Annotated[
+            str, typer.Option(help="sqlite（默认）或 postgres（用 RAG_DATABASE_URL 的库存储与关键词检索）")
+        ] = "sqlite",
         seeds: SeedsOpt = _SEEDS,
         as_json: JsonOpt = False,
     ) -> None:
@@ -94,6 +97,7 @@ def register(bench_app: typer.Typer) -> None:
                 queries=queries,
                 real_embedder_max=real_max,
                 cache=not no_cache,
+                backend=backend,
                 log=_log,
             )
         _print(figures, as_json)

@@ -73,20 +73,20 @@ def _read_text(path: Path) -> str:
 
 # --- rag check --------------------------------------------------------------------------
 
-_MARKS = {"supported": "✓", "unsupported": "？", "figure_mismatch": "✗"}
+_MARKS = {"supported": "✓", "unsupported": "？", "figure_misbound": "≠", "figure_mismatch": "✗"}
 
 
 def check_cmd(
     source: Annotated[list[Path], typer.Option("--source", help="资料文件（.txt/.md/.docx/.pdf），可多次")],
     text: Annotated[Path, typer.Option("--text", help="待核查的文本文件；- 表示标准输入")],
     no_judge: Annotated[
-        bool, typer.Option("--no-judge", help="不加载模型：只核对数字，支持度按与证据的字面重合计")
+        bool, typer.Option("--no-judge", help="不加载模型：只核对数字及其所指，支持度按与证据的字面重合计")
     ] = False,
     threshold: Annotated[float, typer.Option(help="判断为“支持”的最低分")] = 0.5,
     model: ModelOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """逐句核查文本：数字是否见于资料、最佳证据片段（含偏移）、判断模型的支持分。"""
+    """逐句核查文本：每个数字是否见于资料、在资料中是否指同一对象（原文分句）、最佳证据片段、判断模型的支持分。"""
     from rag.grounding.check import check_text
 
     settings = Settings()
@@ -100,15 +100,27 @@ def check_cmd(
     for s in result.sentences:
         typer.echo(f"{_MARKS[s.verdict]} {s.score:.2f}  {s.text}")
         for f in s.figures:
-            if not f.found:
-                typer.echo(f"      数字 {f.raw} 不见于任何资料")
+            for line in _figure_lines(f):
+                typer.echo(f"      {line}")
         if s.evidence:
             ev = s.evidence
             typer.echo(f"      证据 {ev.source}#{ev.report_index} {ev.start}-{ev.end}：{ev.quote[:80]}")
     found = f"{result.figures_found}/{result.figures_checked}"
     judge = result.judge + (f"（{result.model}）" if result.model else "")
     rates = f"支持率 {_pct(result.support_rate)}，数字精确率 {_pct(result.figure_precision)}"
-    typer.echo(f"{rates}（{found}），判断：{judge}")
+    misbound = f"，所指不符 {result.figures_misbound} 个" if result.figures_misbound else ""
+    typer.echo(f"{rates}（{found}{misbound}），判断：{judge}")
+
+
+def _figure_lines(f) -> list[str]:
+    """The lines of one figure: 原文 for a bound one, what is wrong for the others."""
+    b = f.binding
+    if b is None or b.match == "absent":
+        return [f"数字 {f.raw} 不见于任何资料"]
+    where = f"{b.source}#{b.index} {b.start}-{b.end}"
+    if b.ok:
+        return [f"数字 {f.raw} 原文：{b.source_clause}（{where}）"]
+    return [f"数字 {f.raw} 所指不符：{b.reason}", f"  原文：{b.source_clause}（{where}）"]
 
 
 def _pct(v: float | None) -> str:
@@ -198,39 +210,83 @@ def eval_compare(
 
 @eval_app.command("judge")
 def eval_judge(
-    labeled: Annotated[Path | None, typer.Option("--set", help="标注集 YAML")] = None,
-    limit: Annotated[int | None, typer.Option("--limit", help="只用前 N 条")] = None,
+    labeled: Annotated[
+        list[Path] | None, typer.Option("--set", help="标注集 YAML，可多次；默认种子集、调参集与留出集")
+    ] = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="每个集只用前 N 条")] = None,
     model: ModelOpt = None,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="另写一份自包含 HTML 报告（集 × 类别矩阵）")
+    ] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="不读判断分缓存，全部重新打分")] = False,
     runs_dir: RunsDir = Path("eval/runs"),
     as_json: JsonOpt = False,
 ) -> None:
-    """在标注集上校准支持判断：准确率（阈值 0.5）与 AUC。"""
-    from eval.calibrate import LABELED, calibrate
+    """在标注集上校准核查：每集、每类的准确率、误收率（改动被放过）、误拒率（原文支持被拒）。
+
+    另列数字绑定单独（仅代码）的同样指标，以及判断模型单独的准确率与 AUC。
+    """
+    from eval.calibrate import SETS, calibrate_sets
+    from eval.report import judge_html
 
     settings = Settings()
+    sets = {p.stem: p for p in labeled} if labeled else SETS
 
-    def progress(n: int, total: int, row: dict) -> None:
-        mark = "✓" if (row["score"] >= 0.5) == row["label"] else "✗"
-        typer.echo(f"[{n}/{total}] {mark} {row['id']} {row['kind']} {row['score']:.3f}", err=True)
+    def progress(name: str, n: int, total: int, row: dict) -> None:
+        mark = "✓" if (row["verdict"] == "supported") == row["label"] else "✗"
+        typer.echo(
+            f"[{name} {n}/{total}] {mark} {row['id']} {row['kind']} {row['verdict']} {row['score']:.3f}",
+            err=True,
+        )
 
     with _user_errors():
         llm = _llm(settings, model)
-        result = calibrate(
-            llm, settings, path=labeled or LABELED, runs_dir=runs_dir, limit=limit, progress=progress
+        result = calibrate_sets(
+            llm, settings, sets=sets, runs_dir=runs_dir, limit=limit, progress=progress, cache=not no_cache
         )
+    if html is not None:
+        html.write_text(judge_html(result), encoding="utf-8")
     if as_json:
         _print_json(result)
         return
-    r = result
-    typer.echo(f"{r['n']} 条（支持 {r['positives']}，改写 {r['negatives']}），模型 {r['model']}")
-    typer.echo(f"提示 {r['prompt_id']}@{r['prompt_hash']}")
-    typer.echo(f"判断：准确率 {_num(r['judge_accuracy'])}（阈值 0.5），AUC {_num(r['judge_auc'])}")
-    best = f"{_num(r['best_threshold'])}：准确率 {_num(r['best_threshold_accuracy'])}"
-    typer.echo(f"本集最佳阈值 {best}（样本内，偏乐观）")
-    typer.echo(f"核查（数字 + 判断）：准确率 {_num(r['checker_accuracy'])}，AUC {_num(r['checker_auc'])}")
-    for kind, k in r["by_kind"].items():
-        typer.echo(
-            f"  {kind:10} n={k['n']:2}  判断准确率 {_num(k['judge_accuracy'])}  "
-            f"核查准确率 {_num(k['checker_accuracy'])}  平均分 {_num(k['mean_score'])}"
-        )
-    typer.echo(f"耗时 {result['seconds']}s（每条 {result['seconds_per_item']}s）")
+    typer.echo(judge_text(result))
+    if html is not None:
+        typer.echo(f"HTML 报告：{html}")
+
+
+def judge_text(result: dict) -> str:
+    """The terminal report of ``rag eval judge``: per set the checker, the binding alone and the
+    judge alone, then one line per kind."""
+    lines = [f"模型 {result['model']}，提示 {result['prompt_id']}@{result['prompt_hash']}"]
+    for name, r in result["sets"].items():
+        checker = (r["checker_accuracy"], r["checker_false_accept_rate"], r["checker_false_reject_rate"])
+        binding = (r["binding_accuracy"], r["binding_false_accept_rate"], r["binding_false_reject_rate"])
+        best = f"{_num(r['best_threshold'])}：{_num(r['best_threshold_accuracy'])}"
+        header = ("类别", "n", "标签", "核查准确率", "误收/误拒", "绑定准确率", "判断准确率", "平均分")
+        lines += [
+            "",
+            f"== {name}（{r['set']}）{r['n']} 条：原文支持 {r['positives']}，改动 {r['negatives']}",
+            f"  核查（绑定 + 判断）：{_rates_text(*checker)}  AUC {_num(r['checker_auc'])}",
+            f"  数字绑定（仅代码）：{_rates_text(*binding)}",
+            f"  判断（仅模型）：准确率 {_num(r['judge_accuracy'])}（阈值 {r['threshold']}）"
+            f"  AUC {_num(r['judge_auc'])}  本集最佳阈值 {best}（样本内）",
+            "  " + "  ".join(header),
+        ]
+        for kind, k in r["by_kind"].items():
+            wrong = k.get("checker_false_accept_rate", k.get("checker_false_reject_rate"))
+            tag = "误拒" if k["label"] else "误收"
+            lines.append(
+                f"  {kind:12}{k['n']:>4}{k['label']:>6}{_num(k['checker_accuracy']):>13}"
+                f"{tag:>6} {_pct1(wrong):>6}{_num(k['binding_accuracy']):>13}{_num(k['judge_accuracy']):>13}"
+                f"{_num(k['mean_score']):>10}"
+            )
+        lines.append(f"  耗时 {r['seconds']}s（每条 {r['seconds_per_item']}s）")
+    return "\n".join(lines)
+
+
+def _rates_text(accuracy: float | None, false_accept: float | None, false_reject: float | None) -> str:
+    return f"准确率 {_num(accuracy)}  误收率 {_pct1(false_accept)}  误拒率 {_pct1(false_reject)}"
+
+
+def _pct1(v: float | None) -> str:
+    return "–" if v is None else f"{v:.1%}"

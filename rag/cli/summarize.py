@@ -58,7 +58,16 @@ def summarize_command(
         list[str] | None,
         typer.Option("--indexed", help="改用已导入的文档（可多次给出；文件名或 rag index info 中的键）"),
     ] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="写入 brief.docx 或 brief.md")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="写入 brief.docx（GB/T 9704 版式，附数据核对表）或 brief.md"),
+    ] = None,
+    evidence: Annotated[
+        Path | None,
+        typer.Option(
+            "--evidence", help="数据核对表（送审包）写入 .xlsx 或 .csv：每条表述的原句、位置和核对结论"
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON（含每条的原文位置与核对结果）")] = False,
     concurrency: Annotated[
         int,
@@ -77,7 +86,7 @@ def summarize_command(
 ) -> None:
     """把述职报告汇编整理成领导阅读的综述：每个数据都可回查到原文位置。"""
     from rag.brief.summarize import summarize
-    from rag.export import write_brief
+    from rag.export import fonts_note, write_brief, write_brief_evidence
     from rag.llm.factory import create_llm
     from rag.settings import Settings
 
@@ -85,6 +94,8 @@ def summarize_command(
     with _user_errors():
         if out is not None and out.suffix.lower() not in (".docx", ".md", ".markdown"):
             _fail(f"{out}: 不支持的输出格式 {out.suffix or '（无扩展名）'} — 请用 .docx 或 .md")
+        if evidence is not None and evidence.suffix.lower() not in (".xlsx", ".csv"):
+            _fail(f"{evidence}: 核对表只支持 .xlsx 或 .csv（不是 {evidence.suffix or '无扩展名'}）")
         if (path is None) == (not indexed):
             _fail("请给出一个汇编文件，或用 --indexed 选择已导入的文档（二者选一）")
         what = path if path is not None else _indexed_reports(settings, indexed or [])
@@ -102,6 +113,7 @@ def summarize_command(
         finally:
             close()
         written = write_brief(brief, out) if out is not None else None
+        table = write_brief_evidence(brief, evidence) if evidence is not None else None
     if as_json:
         typer.echo(json.dumps(brief.to_json(), ensure_ascii=False, indent=2))
     elif written is None:
@@ -111,6 +123,10 @@ def summarize_command(
             f"已写入 {written}（数据核对 {brief.figures_checked} 项，未核实 {brief.figures_unsupported} 项）",
             err=True,
         )
+    if table is not None:
+        typer.echo(f"已写入核对表 {table}", err=True)
+    if written is not None and written.suffix.lower() == ".docx" and (note := fonts_note()):
+        typer.echo(note, err=True)
 
 
 def register(app: typer.Typer) -> None:

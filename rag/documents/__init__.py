@@ -1,5 +1,6 @@
-"""Stage 1 — documents: load files (.txt/.md/.docx/.pdf), decode, clean, split a 汇编 into
-reports, parse each report's skeleton and metadata, and cut it into chunks."""
+"""Stage 1 — documents: load files (.txt/.md/.docx/.pdf/.doc/.wps; scans and photos by OCR),
+decode, clean, split a 汇编 into reports, parse each report's skeleton and metadata, and cut
+it into chunks."""
 
 from rag.lazy import lazy_exports
 
@@ -19,6 +20,8 @@ _EXPORTS = {
     "parse_report": "rag.documents.skeleton",
     "parse_text": "rag.documents.parse",
     "load_document": "rag.documents.load",
+    "OcrOptions": "rag.documents.ocr",
+    "normalise_ocr_text": "rag.documents.ocr_text",
     "chunk_report": "rag.documents.chunking",
 }
 __all__ = sorted(_EXPORTS)

@@ -17,6 +17,7 @@ import hashlib
 import re
 from collections.abc import Iterator
 
+from rag.documents.ocr_text import span_confidence
 from rag.schema import Chunk, Report, Section
 
 _SENTENCE = re.compile(r"[^。！？；!?;]*(?:[。！？；!?;]+[”」』）)]*|$)")
@@ -142,6 +143,7 @@ def chunk_report(report: Report, *, max_chars: int = 360, min_chars: int = 40) -
                         start=s,
                         end=e,
                         redacted=_has_redaction(piece),
+                        ocr_confidence=span_confidence(report.ocr_spans, s, e),
                     )
                 )
     return chunks

@@ -8,7 +8,19 @@ from pathlib import Path
 
 from rag.documents.errors import DocumentError
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".pdf")
+SUPPORTED_SUFFIXES = (
+    ".txt",
+    ".md",
+    ".docx",
+    ".pdf",  # a scan (pages without a text layer) is read by OCR
+    ".doc",  # old Word and WPS files: converted by LibreOffice (rag.documents.doc_convert)
+    ".wps",
+    ".png",  # photos and scans of pages: OCR (rag.documents.image_reader)
+    ".jpg",
+    ".jpeg",
+    ".tif",
+    ".tiff",
+)
 
 
 def source_key(path: Path) -> str:
@@ -47,16 +59,16 @@ def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
                 yield file
 
 
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # old .doc, and Office files saved with a password
 _SUFFIX_HINTS = {
-    ".doc": "请用 Word 或 WPS 打开后另存为 .docx 再导入",
-    ".wps": "请用 WPS 打开后另存为 .docx 再导入",
     ".rtf": "请用 Word 打开后另存为 .docx 再导入",
+    ".heic": "请把照片导出为 .jpg 再导入",
+    ".webp": "请把图片另存为 .png 或 .jpg 再导入",
+    ".bmp": "请把图片另存为 .png 或 .jpg 再导入",
 }
 
 
 def unsupported_type_hint(suffix: str, default: str = "") -> str:
-    """What to do with a file of a type we cannot read (.doc: save it as .docx, …)."""
+    """What to do with a file of a type we cannot read (.rtf: save it as .docx, …)."""
     fallback = default or "请另存为 " + " / ".join(SUPPORTED_SUFFIXES) + " 之一再导入"
     return _SUFFIX_HINTS.get(suffix.lower(), fallback)
 

@@ -14,7 +14,7 @@ from rag.schema import Document
 
 # Bump when parsing changes what a file yields (sections, roles, cleaned text): an index built
 # by an older parser re-reads its unchanged files on the next ingest instead of keeping them.
-PARSER_VERSION = "2"
+PARSER_VERSION = "3"
 
 
 def parse_text(

@@ -2,11 +2,15 @@
 
 Per sentence: the [n] markers the model wrote are resolved to passages; each
 citation gets the exact span (offsets into the cleaned report text) of the
-passage sentence that best supports it; every figure must occur in a cited
-passage. A figure found only in another retrieved passage adds that passage as
-an automatic citation (flagged ``auto``); a figure found nowhere makes the
-sentence unsupported. A sentence the model left uncited is given the best
-matching passage by overlap when the overlap is convincing (also ``auto``).
+passage sentence that best supports it; every figure must stand in a passage for
+the same thing (``rag.grounding.binding``: 2个 is right only where the passage gives
+2个 for what the sentence, or for a bare answer the question, is about). A figure
+bound only in another retrieved passage adds that passage as an automatic citation
+(flagged ``auto``); a figure bound nowhere (absent, or given for another subject)
+makes the sentence unsupported, and so does one read by OCR from a passage of low
+confidence (``FigureCheck.ocr_low``: flagged, not trusted). A sentence the model left
+uncited is given the best matching passage by overlap when the overlap is convincing
+(also ``auto``).
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from rag.grounding.figures import extract_figures, find_figure
+from rag.documents.ocr_text import LOW_CONFIDENCE
+from rag.grounding.binding import Binding, SourceText, bind_figures
 from rag.schema import Passage
 
 CITATION = re.compile(r"\[(\d{1,2})\]|【(\d{1,2})】|\[资料(\d{1,2})\]")
@@ -36,9 +41,14 @@ class Citation:
     end: int
     sentence: int  # index of the answer sentence it supports
     auto: bool = False  # attached by the checker, not written by the model
+    ocr_confidence: float | None = None  # the passage was read by OCR (a scan, a photo)
 
     def to_json(self) -> dict:
         return {k: getattr(self, k) for k in self.__slots__}
+
+    def ocr_note(self) -> str:
+        """What a reader is told beside a quote read by OCR: "OCR识别，置信度 0.91"."""
+        return "" if self.ocr_confidence is None else f"OCR识别，置信度 {self.ocr_confidence:.2f}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,11 +56,22 @@ class FigureCheck:
     raw: str
     value: float
     unit: str
-    found: bool
+    found: bool  # bound: a passage gives it for the same thing
     n: int | None  # passage it was found in
+    binding: Binding | None = None
+    # OCR confidence of the passage it was found in: below LOW_CONFIDENCE the figure is not
+    # trusted (its sentence is unsupported) though it stands in the passage (a 6 read as 8).
+    ocr_confidence: float | None = None
+
+    @property
+    def ocr_low(self) -> bool:
+        return self.ocr_confidence is not None and self.ocr_confidence < LOW_CONFIDENCE
 
     def to_json(self) -> dict:
-        return {k: getattr(self, k) for k in self.__slots__}
+        out = {k: getattr(self, k) for k in self.__slots__ if k != "binding"}
+        out["binding"] = self.binding.to_json() if self.binding else None
+        out["ocr_low"] = self.ocr_low
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +169,11 @@ def best_span(claim: str, passage: Passage, must_contain: tuple[int, int] | None
     return base + best[0], base + best[1]
 
 
-def ground(answer: str, passages: Sequence[Passage], *, auto_cite_threshold: float = 0.5) -> Grounding:
+def ground(
+    answer: str, passages: Sequence[Passage], *, question: str = "", auto_cite_threshold: float = 0.5
+) -> Grounding:
+    """Check ``answer`` against the retrieved ``passages``; ``question`` names what a bare
+    figure of a short answer measures."""
     sentences: list[SentenceCheck] = []
     citations: list[Citation] = []
     unsupported: list[str] = []
@@ -164,22 +189,20 @@ def ground(answer: str, passages: Sequence[Passage], *, auto_cite_threshold: flo
         auto: set[int] = set()
         figure_spans: dict[int, tuple[int, int]] = {}  # n -> a figure span in that passage
         checks: list[FigureCheck] = []
-        for fig in extract_figures(clean):
-            where = _locate(fig, cited, by_n)
-            if where is None:  # not in what it cites: any other retrieved passage?
-                where = _locate(fig, [n for n in by_n if n not in cited], by_n)
-                if where is not None:
-                    auto.add(where[0])
-            if where is not None:
-                figure_spans.setdefault(where[0], where[1])
-            checks.append(
-                FigureCheck(fig.raw, fig.value, fig.unit, where is not None, where[0] if where else None)
-            )
+        for fig, b in _bind(clean, cited, by_n, question):
+            if b.ok and b.index not in cited:
+                auto.add(b.index)
+            if b.ok:
+                p = by_n[b.index]
+                span = (b.figure_start - p.chunk.start, b.figure_end - p.chunk.start)
+                figure_spans.setdefault(b.index, span)
+            ocr = by_n[b.index].chunk.ocr_confidence if b.ok else None
+            checks.append(FigureCheck(fig.raw, fig.value, fig.unit, b.ok, b.index if b.ok else None, b, ocr))
         if not cited and not auto and passages:
             n, p = max(by_n.items(), key=lambda item: overlap(clean, item[1].chunk.text))
             if overlap(clean, p.chunk.text) >= auto_cite_threshold:
                 auto.add(n)
-        supported = all(c.found for c in checks)
+        supported = all(c.found and not c.ocr_low for c in checks)
         sentences.append(SentenceCheck(clean, s, e, tuple(cited), tuple(checks), supported))
         if not supported:
             unsupported.append(clean)
@@ -200,14 +223,25 @@ def ground(answer: str, passages: Sequence[Passage], *, auto_cite_threshold: flo
                     qe,
                     idx,
                     auto=n not in cited,
+                    ocr_confidence=p.chunk.ocr_confidence,
                 )
             )
     return Grounding(tuple(sentences), tuple(citations), tuple(unsupported))
 
 
-def _locate(fig, numbers: Sequence[int], by_n: dict[int, Passage]) -> tuple[int, tuple[int, int]] | None:
-    for n in numbers:
-        span = find_figure(fig, by_n[n].chunk.text)
-        if span is not None:
-            return n, span
-    return None
+def _texts(numbers: Sequence[int], by_n: dict[int, Passage]) -> list[SourceText]:
+    return [SourceText(by_n[n].chunk.source, by_n[n].chunk.text, by_n[n].chunk.start, n) for n in numbers]
+
+
+def _bind(sentence: str, cited: Sequence[int], by_n: dict[int, Passage], question: str) -> list[tuple]:
+    """Each figure's binding over every retrieved passage (the cited ones first); a figure bound
+    in an uncited passage keeps a binding in a cited one when there is one."""
+    order = [*cited, *(n for n in by_n if n not in cited)]
+    everywhere = bind_figures(sentence, _texts(order, by_n), context=question)
+    if not cited or all(b.index in cited or not b.ok for _, b in everywhere):
+        return everywhere
+    in_cited = bind_figures(sentence, _texts(cited, by_n), context=question)
+    return [
+        (f, c if (b.ok and b.index not in cited and c.ok) else b)
+        for (f, b), (_, c) in zip(everywhere, in_cited, strict=True)
+    ]

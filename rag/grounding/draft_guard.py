@@ -2,10 +2,13 @@
 
 Every figure, date, person or place name in a draft must come from the user's
 facts; anything else is replaced by a visible placeholder 【待补充：…】 that names
-what is missing. A figure copied from an exemplar is someone else's figure, so it
-becomes a placeholder too, which records the exemplar it came from (the user
-sees what the model borrowed and decides). Redaction marks copied from sources
-(``**``, ``X``) are placeholders, never facts.
+what is missing. A user's figure counts only for what the user gave it for
+(``rag.grounding.binding``): facts 安全检查26次、集中学习12次 and a draft saying
+集中学习26次 get a placeholder whose note shows the fact (原文：…). A figure copied
+from an exemplar is someone else's figure, so it becomes a placeholder too, which
+records the exemplar it came from (the user sees what the model borrowed and
+decides). Redaction marks copied from sources (``**``, ``X``) are placeholders,
+never facts.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from dataclasses import dataclass
 import jieba
 import jieba.posseg as pseg
 
-from rag.grounding.figures import Figure, extract_figures, find_figure
+from rag.grounding.binding import Binding, SourceText, bind_figures
+from rag.grounding.figures import Figure, find_figure
 from rag.schema import Passage
 
 jieba.setLogLevel(logging.WARNING)
@@ -54,8 +58,10 @@ def _name_kind(word: str, flag: str, after: str) -> str | None:
 class Placeholder:
     label: str  # what the user should fill in
     original: str  # what the model had written there ("" for a redaction mark)
-    kind: str  # figure | exemplar_figure | name | place | redaction | model (the model left the gap)
+    kind: str  # figure | misbound_figure | exemplar_figure | name | place | redaction | model (the gap
+    # the model left)
     exemplar: int | None = None  # passage number the borrowed figure came from
+    note: str = ""  # for a user's figure put to another use: what the fact says (原文：…)
 
     def text(self) -> str:
         return f"【待补充：{self.label}】"
@@ -67,6 +73,7 @@ class Placeholder:
             "kind": self.kind,
             "text": self.text(),
             "exemplar": self.exemplar,
+            "note": self.note,
         }
 
 
@@ -133,15 +140,19 @@ def guard_draft(text: str, facts: Sequence[str], exemplars: Sequence[Passage]) -
     # Gaps the model marked itself are listed too: the user fills in every 【待补充】 shown.
     placeholders += [Placeholder(m.group(1).strip(), "", "model") for m in PLACEHOLDER.finditer(text)]
 
-    for fig in extract_figures(text):
+    fact_texts = [SourceText("facts", f) for f in facts if f.strip()]
+    for fig, binding in _bindings(text, fact_texts):
         if PLACEHOLDER.search(text[max(0, fig.start - 8) : fig.end + 1]):
             continue
-        if find_figure(fig, facts_text) is not None:
+        if binding.ok:
             kept_facts.append(fig.raw)
             continue
         n = next((i for i, p in enumerate(exemplars, 1) if find_figure(fig, p.chunk.text) is not None), None)
         kind = "figure" if n is None else "exemplar_figure"
-        ph = Placeholder(figure_label(text, fig), fig.raw, kind, n)
+        note = ""
+        if binding.match == "misbound" and find_figure(fig, facts_text) is not None:
+            kind, n, note = "misbound_figure", None, binding.note()
+        ph = Placeholder(figure_label(text, fig), fig.raw, kind, n, note)
         placeholders.append(ph)
         edits.append((fig.start, fig.end, ph.text()))
 
@@ -166,6 +177,18 @@ def guard_draft(text: str, facts: Sequence[str], exemplars: Sequence[Passage]) -
         edits.append((m.start(), m.end(), ph.text()))
 
     return GuardResult(_replace_spans(text, edits), tuple(placeholders), tuple(kept_facts))
+
+
+def _bindings(text: str, facts: list[SourceText]) -> list[tuple[Figure, Binding]]:
+    """Each figure of the draft bound against the user's facts, sentence by sentence."""
+    out = []
+    for m in re.finditer(r"[^。！？；\n]+[。！？；]?", text):
+        for fig, b in bind_figures(m.group(), facts):
+            at = m.start()
+            out.append(
+                (Figure(fig.raw, fig.start + at, fig.end + at, fig.value, fig.unit, fig.kind, fig.approx), b)
+            )
+    return out
 
 
 def placeholders_in(text: str) -> list[str]:

@@ -31,6 +31,13 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 from rag.documents.simplify import to_simplified
+from rag.grounding.figure_units import FIXED_PHRASES as _FIXED_PHRASES
+from rag.grounding.figure_units import PERCENT_UNITS as _PERCENT_UNITS
+from rag.grounding.figure_units import REDACTED_UNITS as _REDACTED_UNITS
+from rag.grounding.figure_units import UNIT_DEN as _UNIT_DEN
+from rag.grounding.figure_units import UNIT_GROUPS as _UNIT_GROUPS
+from rag.grounding.figure_units import UNITS_AR as _UNITS_AR
+from rag.grounding.figure_units import UNITS_CN as _UNITS_CN
 
 __all__ = [
     "Figure",
@@ -69,55 +76,6 @@ _CN_DIGITS = {ch: i for i, ch in enumerate("零一二三四五六七八九")} | 
 _CN_SMALL = {"十": 10, "百": 100, "千": 1000}
 _MULT = {"十": 10, "百": 100, "千": 1000, "万": 10**4, "亿": 10**8}
 
-# Arabic numbers take any of these units (raw spelling → canonical unit).
-_UNITS_AR: dict[str, str] = {
-    # area / length / weight
-    "平方公里": "平方公里", "km²": "平方公里", "平方米": "平方米", "平米": "平方米", "㎡": "平方米",
-    "m²": "平方米", "立方米": "立方米", "公顷": "公顷", "亩": "亩",
-    "公里": "公里", "千米": "公里", "km": "公里", "KM": "公里", "米": "米", "m": "米",
-    "厘米": "厘米", "cm": "厘米", "毫米": "毫米", "mm": "毫米",
-    "吨": "吨", "公斤": "公斤", "千克": "公斤", "kg": "公斤", "斤": "斤", "担": "担", "克": "克",
-    "元": "元",
-    # counts of events, people, things
-    "场次": "场次", "人次": "人次", "车次": "车次", "轮次": "轮次", "户次": "户次", "架次": "架次",
-    "次": "次", "名": "名", "人": "人", "位": "位", "户": "户", "个": "个", "项": "项", "篇": "篇",
-    "期": "期", "轮": "轮", "家": "家", "所": "所", "条": "条", "件": "件", "处": "处", "台": "台",
-    "套": "套", "起": "起", "栋": "栋", "幢": "幢", "座": "座", "棵": "棵", "株": "株", "份": "份",
-    "批": "批", "场": "场", "股": "股", "支": "支", "辆": "辆", "间": "间", "张": "张", "本": "本",
-    "册": "册", "块": "块", "只": "只", "头": "头", "匹": "匹", "口": "口", "种": "种", "类": "类",
-    "宗": "宗", "片": "片", "段": "段", "号": "号", "点": "点", "分": "分", "节": "节", "课时": "课时",
-    "学时": "学时", "部": "部", "封": "封", "盏": "盏", "眼": "眼", "层": "层",
-    # time and ratios
-    "个工作日": "工作日", "个月": "个月", "个多月": "个月", "周年": "周年", "天": "天", "日": "天",
-    "小时": "小时", "分钟": "分钟", "周": "周", "年度": "年", "年": "年", "岁": "岁", "倍": "倍",
-    "个百分点": "百分点", "百分点": "百分点", "%": "%", "‰": "‰",
-}  # fmt: skip
-
-# Chinese numerals are riskier (idioms, slogans): a safer subset of units.
-_UNITS_CN = frozenset((
-    "场次", "人次", "轮次", "车次", "个百分点", "个月", "个多月", "周年", "个", "项", "名", "人", "位",
-    "户", "次", "篇", "期", "轮", "家", "所", "条", "件", "处", "台", "套", "批", "份", "场", "起", "栋",
-    "座", "棵", "株", "支", "辆", "间", "张", "本", "块", "只", "种", "类", "点", "元", "亩", "平方米",
-    "平米", "公里", "米", "吨", "公斤", "斤", "担", "天", "小时", "分钟", "周", "年", "岁", "倍",
-))  # fmt: skip
-# Denominators of rate units (26.10元／公斤).
-_UNIT_DEN = (
-    "公斤", "千克", "kg", "斤", "吨", "亩", "人", "户", "年", "月", "天", "平方米", "平米", "㎡", "米",
-    "个", "次", "小时",
-)  # fmt: skip
-_PERCENT_UNITS = frozenset({"%", "‰", "百分点"})
-# Units that name the same kind of count: a rewrite 26场次 → 26次 keeps the fact.
-# 人次/车次 stay apart: 420人次 is not 420人.
-_UNIT_GROUPS = (frozenset({"次", "场次", "场", "轮次", "轮"}), frozenset({"人", "名", "位"}))
-
-# Fixed phrases of this domain that contain a numeral + measure word but are no figure.
-_FIXED_PHRASES = (
-    "两个维护", "两个确立", "四个意识", "四个自信", "四个全面", "四个伟大", "四个服从", "四个一",
-    "两个责任", "两个一百年", "两个毫不动摇", "两个务必", "三个务必", "两个大局", "两个结合",
-    "两个先锋队", "三个代表", "三个有利于", "三个必须", "三个压实", "三个全面", "三个倡导",
-    "八项规定", "五位一体", "四位一体", "三位一体", "八个明确", "十个明确", "十四个坚持",
-    "三番五次", "三天两头", "两张皮", "两点论", "十万火急", "五个一",
-)  # fmt: skip
 
 _APPROX_PRE = r"(?:大约|(?<![节制签预合公条邀契履违隐])约|将近|接近|近|超过|超|逾|不足|不到|不少于|至少)"
 _APPROX_SUF = r"(?:以上|以下|以内|左右|之多|有余)"
@@ -152,7 +110,12 @@ _FIGURE_RE = re.compile(
             r"(?P<cdm>十[一二]?|[一二三四五六七八九])月(?P<cdd>[一二三]?十[一二三四五六七八九]?|[一二三四五六七八九])[日号]",
             rf"(?P<cyr>{_CN_D}{{4}})年(?:度)?",
             rf"(?P<ppre>{_APPROX_PRE})?百分之(?P<pnum>{_AR}|{_CN})(?P<psuf>{_APPROX_SUF})?",
-            r"(?P<fden>[二三四五六七八九十]+)分之(?P<fnum>[一二三四五六七八九十]+)",
+            rf"(?P<fpre>{_APPROX_PRE})?(?P<fden>[二三四五六七八九十]+)分之(?P<fnum>[一二三四五六七八九十]+)",
+            # percentage words: 三成 / 近六成 / 六成多 (tenths), 过半 / 一半, 翻一番 (doubling)
+            rf"(?P<wpre>{_APPROX_PRE})?(?<![一二两三四五六七八九十〇零])(?P<wnum>[一二两三四五六七八九])成"
+            rf"(?![员为立功果效本熟型绩就交长品年都片套群了不])(?P<wsuf>多|{_APPROX_SUF})?",
+            rf"(?P<hpre>{_APPROX_PRE})?(?<!另)(?P<half>过半|一半)(?P<hsuf>{_APPROX_SUF})?",
+            r"翻了?(?P<fan>[一两二三])番",
             rf"(?P<apre>{_APPROX_PRE})?(?<![0-9.])(?P<anum>{_AR})"
             rf"(?:(?P<ainf1>[余多])(?=[万亿千百]|{_U_AR}))?(?P<amult>{_AR_MULT})"
             rf"(?:(?P<ainf2>[余多])(?={_U_AR}))?(?P<aunit>{_U_AR}(?:/{_U_DEN})?)?(?P<asuf>{_APPROX_SUF})?",
@@ -163,12 +126,6 @@ _FIGURE_RE = re.compile(
 )
 
 # Redaction marks standing where a figure was (*万元, **次, X名, ****年).
-_REDACTED_UNITS = (
-    "万元", "亿元", "元", "万", "亿", "次", "场次", "人次", "车次", "轮次", "名", "人(?![民大社武])",
-    "户", "个", "项", "篇", "期(?!间)", "亩", "平方米", "平米", "㎡", "米", "公里", "吨", "公斤", "年",
-    "月", "日", "天", "小时", "%", "％", "条(?!例)", "件", "家(?![庭风园乡])", "所(?![在有])", "份", "批",
-    "场(?![所景地])",
-)  # fmt: skip
 _REDACTED_RE = re.compile(
     r"(?<![A-Za-z])(?:[*＊]+|[xX]{1,4}(?![A-Za-z]))[余多]?[万亿千百]*[余多]?(?:"
     + "|".join(sorted(_REDACTED_UNITS, key=lambda u: len(u.split("(")[0]), reverse=True))
@@ -396,7 +353,19 @@ def _candidate(t: str, m: re.Match[str], blocked: list[tuple[int, int]]) -> _Can
             value = Decimal(_cn_int(m["fnum"])) / Decimal(_cn_int(m["fden"]))
         except (ValueError, ZeroDivisionError):
             return None
-        return _Cand(m.start(), m.end(), value, "", "number", False, Decimal(1))
+        return _Cand(m.start(), m.end(), value, "", "number", bool(m["fpre"]), Decimal(1))
+    if m["wnum"]:  # 三成 = 30 %
+        approx = bool(m["wpre"] or m["wsuf"])
+        return _Cand(
+            m.start(), m.end(), Decimal(_CN_DIGITS[m["wnum"]] * 10), "%", "percent", approx, Decimal(1)
+        )
+    if m["half"]:  # 过半 = more than 50 %
+        approx = bool(m["hpre"] or m["hsuf"]) or m["half"] == "过半"
+        return _Cand(m.start(), m.end(), Decimal(50), "%", "percent", approx, Decimal(1))
+    if m["fan"]:  # 翻一番 = 2倍, 翻两番 = 4倍
+        return _Cand(
+            m.start(), m.end(), Decimal(2 ** _CN_DIGITS[m["fan"]]), "倍", "number", False, Decimal(1)
+        )
     if m["anum"]:
         return _arabic(t, m)
     return _chinese(t, m, blocked)

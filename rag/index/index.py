@@ -13,7 +13,7 @@ import hashlib
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -22,10 +22,11 @@ from rag.documents.chunking import chunk_report
 from rag.documents.errors import DocumentError
 from rag.documents.files import iter_files, source_key
 from rag.documents.load import load_document
+from rag.documents.ocr import OcrOptions
 from rag.documents.parse import PARSER_VERSION
+from rag.index.backends import KeywordProtocol, open_keywords, open_store, uses_postgres
 from rag.index.embeddings import Embedder, create_embedder
-from rag.index.keyword import KeywordIndex
-from rag.index.store import Store
+from rag.index.keyword import tokenize, tokenizer_id
 from rag.index.vectors import VectorStore
 from rag.schema import Chunk, Document
 from rag.settings import Settings
@@ -88,10 +89,10 @@ class Index:
         self.settings = settings
         self.dir = Path(settings.index_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.store = Store(self.dir / "store.sqlite")
+        self.store = open_store(settings, self.dir)
         self._embedder = embedder
         self._vectors: VectorStore | None = None
-        self.keywords = KeywordIndex(self.dir / "keyword")
+        self.keywords = open_keywords(settings, self.store, self.dir)
         # Server threads race to create the lazy parts on first use; Chroma's client
         # fails ("Could not connect to tenant") when built concurrently.
         self._init_lock = threading.RLock()
@@ -126,6 +127,20 @@ class Index:
     # -- locking ---------------------------------------------------------------------
     @contextmanager
     def _write_lock(self) -> Iterator[None]:
+        if uses_postgres(self.settings):
+            # Writers on every node take turns on the database's advisory lock (they wait).
+            from rag.index.pg_store import WriteLockTimeout, write_lock
+
+            timeout = self.settings.write_lock_timeout
+            try:
+                with write_lock(self.settings.database_url, self.settings.collection, timeout):
+                    yield
+            except WriteLockTimeout:
+                raise IndexBusyError(
+                    f"另一个节点的导入或删除占用知识库 {self.settings.collection} 已超过 {timeout:g} 秒，"
+                    "请稍后再试（或调大 RAG_WRITE_LOCK_TIMEOUT）"
+                ) from None
+            return
         lock_path = self.dir / "write.lock"
         with open(lock_path, "w") as fh:
             try:
@@ -159,8 +174,17 @@ class Index:
         return np.vstack([cached[k] for k in keys])
 
     # -- ingest / remove -------------------------------------------------------------
-    def ingest(self, paths: Iterable[Path], progress: Progress = _no_progress) -> IngestResult:
+    def ingest(
+        self,
+        paths: Iterable[Path],
+        progress: Progress = _no_progress,
+        *,
+        keys: Mapping[str, str] | None = None,
+    ) -> IngestResult:
+        """``keys``: document keys for some files (by ``str(path)``) instead of their path's key —
+        uploads get ``uploads/<name>`` on a shared database, the same on every node."""
         result = IngestResult()
+        keys = keys or {}
         with self._write_lock():
             self._reconcile_locked()
             # Keep the user's order: a bad path is reported where it was given.
@@ -177,18 +201,26 @@ class Index:
                     result.files.append(item)
                     continue
                 progress("files", done, total)
-                result.files.append(self._ingest_file(item, progress))
+                result.files.append(self._ingest_file(item, progress, keys.get(str(item))))
                 done += 1
             progress("files", done, total)
             self._sync_keywords()
         return result
 
-    def _ingest_file(self, path: Path, progress: Progress) -> FileResult:
-        source = source_key(path)
+    def _ingest_file(self, path: Path, progress: Progress, key: str | None = None) -> FileResult:
+        source = key or source_key(path)
         try:
-            doc = load_document(path, max_bytes=int(self.settings.max_file_mb * 1024 * 1024))
+            doc = load_document(
+                path,
+                max_bytes=int(self.settings.max_file_mb * 1024 * 1024),
+                ocr=OcrOptions.from_settings(self.settings),
+                progress=lambda done, total: progress("pages", done, total),  # OCR, page by page
+            )
         except DocumentError as exc:
             return FileResult(source, "error", error=str(exc))
+        if key and doc.source != key:
+            reports = tuple(replace(r, source=key) for r in doc.reports)
+            doc = replace(doc, source=key, reports=reports)
         previous = self.store.document_hash(doc.source)
         parsed_by = self.store.get_meta(f"parser:{doc.source}") or "1"
         if previous == doc.sha256 and parsed_by == PARSER_VERSION:
@@ -268,13 +300,27 @@ class Index:
         if self.keywords.generation == generation:
             return
         chunks = list(self.store.iter_chunks())
+        texts = [f"{c.header()}\n{c.text}" for c in chunks]
         self.keywords.build(
             [c.chunk_id for c in chunks],
-            [f"{c.header()}\n{c.text}" for c in chunks],
+            texts,
             [self._filter_row(c) for c in chunks],
             generation,
             save=save,
+            tokens=self._cached_tokens(texts, save=save),
         )
+
+    def _cached_tokens(self, texts: list[str], *, save: bool) -> list[list[str]]:
+        """Tokens of every text, from the store's cache by content hash: only new text is
+        tokenized (jieba is the cost of a rebuild). Only writers (save) add to the cache."""
+        prefix = f"{tokenizer_id()}\x1f"
+        keys = [hashlib.sha256((prefix + t).encode()).hexdigest() for t in texts]
+        cached = self.store.cached_tokens(sorted(set(keys)))
+        fresh = {k: tokenize(t) for k, t in zip(keys, texts, strict=True) if k not in cached}
+        if fresh and save:
+            self.store.cache_tokens(fresh.items())
+        cached.update(fresh)
+        return [cached[k] for k in keys]
 
     @staticmethod
     def _filter_row(c: Chunk) -> dict:
@@ -287,7 +333,7 @@ class Index:
             "report_title": c.report_title,
         }
 
-    def ensure_keywords(self) -> KeywordIndex:
+    def ensure_keywords(self) -> KeywordProtocol:
         """The keyword index for reading. Follows other processes' ingests; a reader
         never writes it (a stale or missing one on disk is rebuilt in memory only)."""
         if self.keywords.generation != self.store.generation:

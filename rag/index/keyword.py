@@ -4,11 +4,13 @@ it was built from so a stale index is detected and rebuilt."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 import re
 import shutil
+import sys
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -28,6 +30,21 @@ _STOP = frozenset("的了和与及是在有为对把将等中上下也就都而�
 
 # Metadata columns kept as numpy arrays so filters are vectorised, not per-chunk Python.
 FILTER_KEYS = ("source", "role", "level", "section", "year", "report_title")
+
+
+def tokenizer_id() -> str:
+    """Changes whenever tokenization may: the source of this module and of the simplifier, and
+    jieba's version. Token-cache keys include it, so any such change re-tokenizes once."""
+    global _TOKENIZER_ID
+    if _TOKENIZER_ID is None:
+        digest = hashlib.sha256(jieba.__version__.encode())
+        for module in (__file__, sys.modules[to_simplified.__module__].__file__ or ""):
+            digest.update(Path(module).read_bytes())
+        _TOKENIZER_ID = digest.hexdigest()[:16]
+    return _TOKENIZER_ID
+
+
+_TOKENIZER_ID: str | None = None
 
 
 def tokenize(text: str) -> list[str]:
@@ -80,11 +97,14 @@ class KeywordIndex:
         generation: int,
         *,
         save: bool = True,
+        tokens: Sequence[Sequence[str]] | None = None,
     ) -> None:
+        """``tokens``: the texts' tokens when the caller has them (the store's token cache)."""
         bm25 = None
         if chunk_ids:
             bm25 = bm25s.BM25()
-            bm25.index([tokenize(t) for t in texts], show_progress=False)
+            corpus = [list(t) for t in tokens] if tokens is not None else [tokenize(t) for t in texts]
+            bm25.index(corpus, show_progress=False)
         columns = {k: [m.get(k) for m in meta] for k in FILTER_KEYS}
         if save:
             self._save(bm25, list(chunk_ids), columns, generation)

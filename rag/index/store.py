@@ -38,12 +38,16 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
 CREATE TABLE IF NOT EXISTS embcache (key TEXT PRIMARY KEY, vec BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS tokcache (key TEXT PRIMARY KEY, tokens TEXT NOT NULL);
 """
 
 _CHUNK_COLS = (
     "chunk_id, source, report_index, report_title, year, role, level, section, heading_path, "
     'start, "end", redacted, text'
 )
+# Added after the first stores were written: _migrate adds them to an older file (NULL there).
+_OCR_COLUMNS = (("chunks", "ocr_confidence", "REAL"), ("reports", "ocr_spans", "TEXT"))
+_CHUNK_READ = _CHUNK_COLS + ", ocr_confidence"
 
 
 def _chunk_from_row(row: Sequence) -> Chunk:
@@ -61,6 +65,7 @@ def _chunk_from_row(row: Sequence) -> Chunk:
         end=row[10],
         redacted=bool(row[11]),
         text=row[12],
+        ocr_confidence=row[13] if len(row) > 13 else None,  # a 13-column row: no OCR column
     )
 
 
@@ -73,6 +78,8 @@ def _sections_from_json(raw: str) -> tuple[Section, ...]:
 
 
 class Store:
+    backend = "sqlite"
+
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
@@ -82,6 +89,19 @@ class Store:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Add the OCR columns to a store written before them; existing rows read as no OCR."""
+        for table, column, kind in _OCR_COLUMNS:
+            have = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                try:
+                    with self._db:
+                        self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+                except sqlite3.OperationalError as exc:  # another process added it first
+                    if "duplicate column" not in str(exc):
+                        raise
 
     def close(self) -> None:
         self._db.close()
@@ -141,7 +161,8 @@ class Store:
                 ),
             )
             db.executemany(
-                "INSERT INTO reports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO reports(source, idx, title, year, role, level, redaction_count, sections, "
+                "text, ocr_spans) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         doc.source,
@@ -153,12 +174,13 @@ class Store:
                         r.redaction_count,
                         json.dumps([asdict(s) for s in r.sections], ensure_ascii=False),
                         r.text,
+                        json.dumps(r.ocr_spans) if r.ocr_spans else None,
                     )
                     for r in doc.reports
                 ],
             )
             db.executemany(
-                f"INSERT INTO chunks({_CHUNK_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO chunks({_CHUNK_READ}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         c.chunk_id,
@@ -174,6 +196,7 @@ class Store:
                         c.end,
                         int(c.redacted),
                         c.text,
+                        c.ocr_confidence,
                     )
                     for c in chunks
                 ],
@@ -192,7 +215,10 @@ class Store:
 
     # -- reports and chunks -----------------------------------------------------
     def reports(self, source: str | None = None) -> list[Report]:
-        sql = "SELECT source, idx, title, year, role, level, redaction_count, sections, text FROM reports"
+        sql = (
+            "SELECT source, idx, title, year, role, level, redaction_count, sections, text, ocr_spans "
+            "FROM reports"
+        )
         args: tuple = ()
         if source is not None:
             sql += " WHERE source=?"
@@ -209,6 +235,7 @@ class Store:
                 level=r[5],
                 sections=_sections_from_json(r[7]),
                 redaction_count=r[6],
+                ocr_spans=tuple(tuple(span) for span in json.loads(r[9])) if r[9] else (),
             )
             for r in rows
         ]
@@ -233,13 +260,13 @@ class Store:
             part = ids[i : i + 500]
             marks = ",".join("?" * len(part))
             for row in self._db.execute(
-                f"SELECT {_CHUNK_COLS} FROM chunks WHERE chunk_id IN ({marks})", part
+                f"SELECT {_CHUNK_READ} FROM chunks WHERE chunk_id IN ({marks})", part
             ):
                 out[row[0]] = _chunk_from_row(row)
         return out
 
     def iter_chunks(self) -> Iterator[Chunk]:
-        for row in self._db.execute(f"SELECT {_CHUNK_COLS} FROM chunks ORDER BY id"):
+        for row in self._db.execute(f"SELECT {_CHUNK_READ} FROM chunks ORDER BY id"):
             yield _chunk_from_row(row)
 
     def counts(self) -> dict[str, int]:
@@ -265,4 +292,22 @@ class Store:
             self._db.executemany(
                 "INSERT OR REPLACE INTO embcache(key, vec) VALUES (?, ?)",
                 [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items],
+            )
+
+    # -- keyword token cache (by content hash: a rebuild re-tokenizes only new text) -------------
+    def cached_tokens(self, keys: Sequence[str]) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for i in range(0, len(keys), 500):
+            part = keys[i : i + 500]
+            marks = ",".join("?" * len(part))
+            rows = self._db.execute(f"SELECT key, tokens FROM tokcache WHERE key IN ({marks})", part)
+            for key, raw in rows:
+                out[key] = raw.split("\x1f") if raw else []
+        return out
+
+    def cache_tokens(self, items: Iterable[tuple[str, Sequence[str]]]) -> None:
+        with self._db:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO tokcache(key, tokens) VALUES (?, ?)",
+                [(k, "\x1f".join(tokens)) for k, tokens in items],
             )
