@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from rag.llm.base import LLM, NO, YES, Completion, LLMError, Usage, answer_kind
+from rag.llm.call_lock import CallLock
 from rag.llm.cpu import RepackChoice, choose_repack, read_cpu_info
 from rag.llm.model_files import MODELS, ModelFileError, ensure_local_model
 from rag.settings import Settings
@@ -77,8 +78,7 @@ class InProcessLlamaLLM(LLM):
         self._llama: Any = None
         self._formatter: Any = None
         self._yes_no_ids: tuple[np.ndarray, np.ndarray] | None = None
-        self._lock = threading.Lock()  # plain Lock: a stream may be closed from another thread
-        self._owner: int | None = None  # thread id of the call holding the model
+        self._calls = CallLock(settings.llm_timeout)
         self._load_lock = threading.Lock()
         self._prefix_tokens: list[int] | None = None
         self.repack: RepackChoice | None = None  # decided at load time
@@ -142,24 +142,9 @@ class InProcessLlamaLLM(LLM):
         )
         return llama
 
-    @contextlib.contextmanager
-    def _busy(self) -> Iterator[None]:
+    def _busy(self) -> contextlib.AbstractContextManager[None]:
         """Hold the model for one call; fail clearly instead of deadlocking."""
-        me = threading.get_ident()
-        if self._owner == me:
-            raise LLMError(
-                "本地模型正被同一线程里未读完的 stream() 占用：先读完或 close() 那个迭代器，再发起新调用。"
-            )
-        if not self._lock.acquire(timeout=self.settings.llm_timeout):
-            raise LLMError(
-                f"本地模型等待 {self.settings.llm_timeout}s 仍被其他调用占用（RAG_LLM_TIMEOUT）：稍后重试。"
-            )
-        self._owner = me
-        try:
-            yield
-        finally:
-            self._owner = None
-            self._lock.release()
+        return self._calls.hold()
 
     # -- the worker's entry points (rag/llm/worker.py) ---------------------------
     def describe(self) -> dict:

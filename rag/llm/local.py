@@ -10,11 +10,11 @@ has one model, and the machine has 2 cores anyway.
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from rag.llm.base import LLM, Completion, LLMError, Usage
+from rag.llm.base import LLM, Completion, Usage
+from rag.llm.call_lock import CallLock
 from rag.llm.model_files import MODELS
 from rag.settings import Settings
 
@@ -58,27 +58,11 @@ class LocalLlamaLLM(LLM):
             start_timeout=settings.llm_worker_start_timeout,
             start_attempts=settings.llm_worker_start_attempts,
         )
-        self._lock = threading.Lock()  # plain Lock: a stream may be closed from another thread
-        self._owner: int | None = None
+        self._calls = CallLock(settings.llm_timeout)
 
-    @contextlib.contextmanager
-    def _busy(self) -> Iterator[None]:
-        """Hold the worker for one call; fail clearly instead of deadlocking."""
-        me = threading.get_ident()
-        if self._owner == me:
-            raise LLMError(
-                "本地模型正被同一线程里未读完的 stream() 占用：先读完或 close() 那个迭代器，再发起新调用。"
-            )
-        if not self._lock.acquire(timeout=self.settings.llm_timeout):
-            raise LLMError(
-                f"本地模型等待 {self.settings.llm_timeout}s 仍被其他调用占用（RAG_LLM_TIMEOUT）：稍后重试。"
-            )
-        self._owner = me
-        try:
-            yield
-        finally:
-            self._owner = None
-            self._lock.release()
+    def _busy(self) -> contextlib.AbstractContextManager[None]:
+        """Hold the model for one call; fail clearly instead of deadlocking."""
+        return self._calls.hold()
 
     def load(self) -> dict:
         """Start the worker and load the model now (otherwise the first call does)."""
