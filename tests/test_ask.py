@@ -169,3 +169,12 @@ def test_a_short_answer_is_bound_to_what_the_question_asks(index: Index) -> None
         index, ScriptedLLM(default=f"全乡建成村级人大代表联络室12个，实现全覆盖。[{n}]"), question, k=6
     )
     assert long.unsupported == ()
+
+
+def test_a_passage_named_in_words_is_no_figure(index: Index) -> None:
+    probe = ScriptedLLM(default="x")
+    ask(index, probe, "化眉村的茶叶加工厂有多大？", k=5, where=TOWN)
+    n = _tea_passage_number(probe)
+    llm = ScriptedLLM(default=f"根据资料{n}，化眉村茶叶加工厂面积为800平米。")
+    result = ask(index, llm, "化眉村的茶叶加工厂有多大？", k=5, where=TOWN)
+    assert result.unsupported == () and [f.raw for f in result.sentences[0].figures] == ["800平米"]

@@ -196,3 +196,12 @@ def test_binding_keeps_every_supported_seed_claim_and_rejects_every_changed_figu
     kinds = binding_only(LABELED)["by_kind"]
     assert kinds["supported"]["accuracy"] == 1.0  # no faithful seed claim is lost by the binding
     assert kinds["number"]["accuracy"] == 1.0
+
+
+def test_measure_words_of_groups_and_people_are_interchangeable_only() -> None:
+    src = [SourceText("s", "全年查处违法建房68起，拆除违章建筑3栋。组建巡逻队12支，吸纳队员86名。")]
+    assert match_in("组建了12个巡逻队。", src) == "bound"  # 个 stands for any measure word
+    assert match_in("巡逻队吸纳了86位队员。", src) == "bound"  # 名 ~ 位 ~ 人
+    assert match_in("违法建房查处了68个。", src) == "bound"
+    assert match_in("全年拆除违法建房68栋。", src) == "absent"  # 68 cases are no 68 buildings
+    assert match_in("组建了12个违章建筑。", src) == "absent"  # 个 matches only with the noun

@@ -189,3 +189,20 @@ def test_ui_check_output_shows_the_same_binding(settings: Settings) -> None:
     page = check_html(data)
     assert "数字所指不符" in page and "原文：全村新修机耕道3.5公里、排灌渠6.8公里" in page
     assert "<b>x</b>" not in page  # user text is escaped
+
+
+@pytest.mark.model
+def test_embedded_judge_with_the_binding_on_seed_claims() -> None:
+    from tests.llm_support import local_llm, model_settings
+
+    llm = local_llm("1.5b")
+    settings = model_settings("1.5b", embedder="hash")
+    text = "化眉村完成800平米茶叶加工厂建设。全年拆除违法建房68栋，查处违章建筑3起。"
+    result = check_text(text, [TOWN], llm, settings)
+    good, swapped = result.sentences
+    assert good.verdict == "supported" and good.score >= 0.5, good
+    assert good.figures[0].binding.match == "bound" and "800平米" in good.figures[0].binding.source_clause
+    # 68 is the count of 违法建房 cases (起), 3 that of demolished buildings (栋): both figures are
+    # misbound, and the judge is not asked about it.
+    assert swapped.verdict in ("figure_misbound", "figure_mismatch") and swapped.score == 0.0
+    assert result.judge == "llm"

@@ -1,5 +1,5 @@
-"""Grounding: figures and their normalisation, citations with exact spans, the draft guard,
-the yes/no judge, and the factual-consistency check."""
+"""Grounding: figures and their normalisation, what each figure is bound to (clauses, binding),
+citations with exact spans, the draft guard, the yes/no judge, and the factual-consistency check."""
 
 from rag.lazy import lazy_exports
 
@@ -12,6 +12,8 @@ _EXPORTS = {
     "Grounding": "rag.grounding.citations",
     "ground": "rag.grounding.citations",
     "split_sentences": "rag.grounding.citations",
+    "Binding": "rag.grounding.binding",
+    "bind_claim": "rag.grounding.binding",
     "guard_draft": "rag.grounding.draft_guard",
     "judge_score": "rag.grounding.judge",
     "CheckResult": "rag.grounding.check",

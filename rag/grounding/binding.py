@@ -29,7 +29,7 @@ from functools import lru_cache
 
 from rag.documents.simplify import to_simplified
 from rag.grounding.clauses import Occurrence, analyse, content_bigrams, weighted_bigrams
-from rag.grounding.figure_units import COUNT_UNITS
+from rag.grounding.figure_units import COUNT_UNITS, GROUP_UNITS
 from rag.grounding.figures import Figure, extract_figures, same_figure
 
 __all__ = ["Binding", "SourceText", "bind_claim", "bind_figures", "worst_match"]
@@ -100,7 +100,11 @@ def _compatible(a: Figure, b: Figure) -> tuple[bool, bool]:
     if same_figure(a, b):
         return True, True
     close = math.isclose(a.value, b.value, rel_tol=1e-9, abs_tol=1e-9)
-    loose = a.kind == b.kind == "number" and a.unit in COUNT_UNITS and b.unit in COUNT_UNITS
+    units = {a.unit, b.unit}
+    counts = a.kind == b.kind == "number" and units <= COUNT_UNITS
+    # 个 stands for any measure word (66个突击队 = 66支); groups and people share theirs (名/人/支/家);
+    # 68起 (cases) is no 68栋 (buildings).
+    loose = counts and ("个" in units or units <= GROUP_UNITS)
     return close and loose, False
 
 
@@ -236,7 +240,8 @@ def _taken(words: dict[str, float], occ: Occurrence, siblings: Sequence[Occurren
         theirs = _words(o)
         # 全县还有教学点31个，其中学生不足10人的有14个: 学生不足10人 is the noun of 14.
         for b, w in theirs.items():
-            if b in words and b not in own and w >= HEAD_WEIGHT and min(w, words[b]) > taken.get(b, 0.0):
+            near = b in words and words[b] >= HEAD_WEIGHT  # the claim's noun, not its topic
+            if near and b not in own and w >= HEAD_WEIGHT and min(w, words[b]) > taken.get(b, 0.0):
                 taken[b], owner = min(w, words[b]), o
         # 县级以上媒体刊发稿件147篇，其中省级以上23篇: a word of the part is no word of the total.
         if (

@@ -27,6 +27,8 @@ CITATION = re.compile(r"\[(\d{1,2})\]|【(\d{1,2})】|\[资料(\d{1,2})\]")
 _SENTENCE_END = re.compile(r"[。！？；!?;\n]+")
 _PASSAGE_SENTENCE = re.compile(r"[^。！？；\n]*(?:[。！？；]+[”」』）)]*|$)")
 NOT_FOUND = "未在资料中找到"
+# "根据资料4，…": the model naming a passage in words; its number is no figure of the answer.
+_PASSAGE_NAME = re.compile(r"(?:根据|依据|据|见|参见|如)?资料\s*\d{1,2}(?![\d.])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +239,7 @@ def _bind(sentence: str, cited: Sequence[int], by_n: dict[int, Passage], questio
     """Each figure's binding over every retrieved passage (the cited ones first); a figure bound
     in an uncited passage keeps a binding in a cited one when there is one."""
     order = [*cited, *(n for n in by_n if n not in cited)]
+    sentence = _PASSAGE_NAME.sub(lambda m: " " * len(m.group()), sentence)  # same length: offsets stay
     everywhere = bind_figures(sentence, _texts(order, by_n), context=question)
     if not cited or all(b.index in cited or not b.ok for _, b in everywhere):
         return everywhere

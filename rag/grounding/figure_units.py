@@ -65,3 +65,5 @@ COUNT_UNITS = frozenset((
     "辆", "只", "头", "张", "本", "册", "块", "份", "批", "间", "部", "口", "眼", "盏", "棵", "株", "种",
     "类", "宗", "片", "段", "篇", "封", "起", "匹", "所", "层", "节", "期",
 ))  # fmt: skip
+# Measure words of groups and people, interchangeable among themselves (and with 个).
+GROUP_UNITS = frozenset(("支", "名", "人", "位", "家", "户", "队"))
