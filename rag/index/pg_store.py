@@ -10,19 +10,24 @@ bases in one database, as it does in Chroma).
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import asdict
 
 import numpy as np
 import psycopg
 
 from rag.index.keyword import tokenize
-from rag.index.store import _CHUNK_COLS, _chunk_from_row, _sections_from_json
+from rag.index.store import (
+    _CHUNK_COLS,
+    _chunk_from_row,
+    _sections_from_json,
+    chunk_row,
+    document_row,
+    report_row,
+)
 from rag.schema import Chunk, Document, Report
 
 _SCHEMA = """
@@ -184,58 +189,17 @@ class PgStore:
             self._delete(db, doc.source)
             db.execute(
                 "INSERT INTO documents VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                (
-                    doc.source,
-                    doc.path,
-                    doc.sha256,
-                    doc.format,
-                    doc.encoding,
-                    len(doc.reports),
-                    len(chunks),
-                    time.time(),
-                ),
+                document_row(doc, len(chunks)),
             )
             with db.cursor() as cur:
                 cur.executemany(
                     "INSERT INTO reports VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                    [
-                        (
-                            doc.source,
-                            r.index,
-                            r.title,
-                            r.year,
-                            r.role,
-                            r.level,
-                            r.redaction_count,
-                            json.dumps([asdict(s) for s in r.sections], ensure_ascii=False),
-                            r.text,
-                        )
-                        for r in doc.reports
-                    ],
+                    [report_row(doc.source, r) for r in doc.reports],
                 )
                 cur.executemany(
                     f"INSERT INTO chunks({_CHUNK_COLS}, tsv, dl) VALUES "
                     "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::tsvector, %s)",
-                    [
-                        (
-                            c.chunk_id,
-                            c.source,
-                            c.report_index,
-                            c.report_title,
-                            c.year,
-                            c.role,
-                            c.level,
-                            c.section,
-                            json.dumps(c.heading_path, ensure_ascii=False),
-                            c.start,
-                            c.end,
-                            int(c.redacted),
-                            c.text,
-                            tsv,
-                            dl,
-                        )
-                        for c, (tsv, dl) in zip(chunks, vectors, strict=True)
-                    ],
+                    [(*chunk_row(c), tsv, dl) for c, (tsv, dl) in zip(chunks, vectors, strict=True)],
                 )
             # The BM25 postings (term, chunk, tf, chunk length), derived from the rows just written.
             db.execute(

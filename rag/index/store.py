@@ -50,6 +50,33 @@ _OCR_COLUMNS = (("chunks", "ocr_confidence", "REAL"), ("reports", "ocr_spans", "
 _CHUNK_READ = _CHUNK_COLS + ", ocr_confidence"
 
 
+def document_row(doc: Document, n_chunks: int) -> tuple:
+    """The documents row, in column order (shared by the SQLite and PostgreSQL stores)."""
+    return (
+        doc.source,
+        doc.path,
+        doc.sha256,
+        doc.format,
+        doc.encoding,
+        len(doc.reports),
+        n_chunks,
+        time.time(),
+    )
+
+
+def report_row(source: str, r: Report) -> tuple:
+    """The reports row up to its text, in column order (each store appends its own extras)."""
+    sections = json.dumps([asdict(s) for s in r.sections], ensure_ascii=False)
+    return (source, r.index, r.title, r.year, r.role, r.level, r.redaction_count, sections, r.text)
+
+
+def chunk_row(c: Chunk) -> tuple:
+    """The chunks row for ``_CHUNK_COLS``, in that order (each store appends its own extras)."""
+    heading = json.dumps(c.heading_path, ensure_ascii=False)
+    return (c.chunk_id, c.source, c.report_index, c.report_title, c.year, c.role, c.level, c.section,
+            heading, c.start, c.end, int(c.redacted), c.text)  # fmt: skip
+
+
 def _chunk_from_row(row: Sequence) -> Chunk:
     return Chunk(
         chunk_id=row[0],
@@ -148,58 +175,19 @@ class Store:
         with self.transaction() as db:
             self._delete(db, doc.source)
             db.execute(
-                "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    doc.source,
-                    doc.path,
-                    doc.sha256,
-                    doc.format,
-                    doc.encoding,
-                    len(doc.reports),
-                    len(chunks),
-                    time.time(),
-                ),
+                "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?)", document_row(doc, len(chunks))
             )
             db.executemany(
                 "INSERT INTO reports(source, idx, title, year, role, level, redaction_count, sections, "
                 "text, ocr_spans) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (
-                        doc.source,
-                        r.index,
-                        r.title,
-                        r.year,
-                        r.role,
-                        r.level,
-                        r.redaction_count,
-                        json.dumps([asdict(s) for s in r.sections], ensure_ascii=False),
-                        r.text,
-                        json.dumps(r.ocr_spans) if r.ocr_spans else None,
-                    )
+                    (*report_row(doc.source, r), json.dumps(r.ocr_spans) if r.ocr_spans else None)
                     for r in doc.reports
                 ],
             )
             db.executemany(
                 f"INSERT INTO chunks({_CHUNK_READ}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        c.chunk_id,
-                        c.source,
-                        c.report_index,
-                        c.report_title,
-                        c.year,
-                        c.role,
-                        c.level,
-                        c.section,
-                        json.dumps(c.heading_path, ensure_ascii=False),
-                        c.start,
-                        c.end,
-                        int(c.redacted),
-                        c.text,
-                        c.ocr_confidence,
-                    )
-                    for c in chunks
-                ],
+                [(*chunk_row(c), c.ocr_confidence) for c in chunks],
             )
 
     def remove_document(self, source: str) -> int:
