@@ -144,7 +144,7 @@ def _ask(cell: Cell) -> dict:
 
 
 def _draft(cell: Cell) -> dict:
-    from rag.draft import DraftRequest, draft
+    from rag.drafting.section import DraftRequest, draft
 
     case = cell.case
     req = DraftRequest(

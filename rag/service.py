@@ -21,7 +21,7 @@ from rag.ask import AskResult, chat_stream
 from rag.deliver.fonts import FontReport
 from rag.documents.errors import DocumentError
 from rag.documents.files import SUPPORTED_SUFFIXES, source_key, unsupported_type_hint
-from rag.draft import DraftRequest, DraftResult, draft_stream
+from rag.drafting.section import DraftRequest, DraftResult, draft_stream
 from rag.index.index import Index, IngestResult, Progress
 from rag.llm.base import LLM
 from rag.llm.factory import create_llm

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.draft import DraftRequest, find_exemplars
+from rag.drafting.section import DraftRequest, find_exemplars
 from rag.llm.fake import ScriptedLLM
 from tests.conftest import REPO
 from tests.ui_support import running_server, scripted_service

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from rag.draft import DraftError, DraftRequest, draft, draft_stream, find_exemplars, house_style, outline
+from rag.drafting.section import (
+    DraftError,
+    DraftRequest,
+    draft,
+    draft_stream,
+    find_exemplars,
+    house_style,
+    outline,
+)
 from rag.grounding.draft_guard import guard_draft, placeholders_in
 from rag.grounding.figures import extract_figures
 from rag.index.index import Index

@@ -16,7 +16,7 @@ from rag.ask import AskResult
 from rag.brief.summarize import SummarizeError
 from rag.deliver.errors import ExportError
 from rag.documents.errors import DocumentError
-from rag.draft import DraftError, DraftRequest, DraftResult
+from rag.drafting.section import DraftError, DraftRequest, DraftResult
 from rag.index.embeddings import EmbedderError
 from rag.index.index import EmbedderMismatchError, IndexBusyError, IndexError_
 from rag.llm.base import LLMError

@@ -11,7 +11,7 @@ import gradio as gr
 
 from rag.ask import AskResult
 from rag.documents.files import SUPPORTED_SUFFIXES
-from rag.draft import DraftRequest, DraftResult
+from rag.drafting.section import DraftRequest, DraftResult
 from rag.retrieval import validate_where
 from rag.service import Service
 from ui.render import CSS, answer_html, citations_html, escape, placeholders_html

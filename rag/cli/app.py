@@ -26,7 +26,7 @@ app.add_typer(bench_app, name="bench")
 def _user_errors() -> Iterator[None]:
     """Known failures become one clear line on stderr and a non-zero exit, not a traceback."""
     from rag.documents.errors import DocumentError
-    from rag.draft import DraftError
+    from rag.drafting.section import DraftError
     from rag.index.embeddings import EmbedderError
     from rag.index.index import IndexError_
     from rag.llm.base import LLMError
@@ -236,7 +236,7 @@ def draft(
         _fail(f"{out}: 草稿只能写入 .docx（不是 {out.suffix or '无扩展名'}）")
     if evidence is not None and evidence.suffix.lower() not in (".xlsx", ".csv"):
         _fail(f"{evidence}: 核对表只支持 .xlsx 或 .csv（不是 {evidence.suffix or '无扩展名'}）")
-    from rag.draft import DraftRequest, DraftResult, draft_stream, outline
+    from rag.drafting.section import DraftRequest, DraftResult, draft_stream, outline
     from rag.llm.factory import create_llm
 
     facts = list(fact or [])
