@@ -25,6 +25,7 @@ from eval.metrics import aggregate, failed_assertions, threshold_results
 from eval.scripted import CaseScriptedLLM, CountingLLM
 from eval.suite import Case, Suite
 from eval.tasks import Cell, error_obs, run_cell, summarize_files
+from rag.fusion import load_fusion
 from rag.index.index import Index
 from rag.llm.base import LLM
 from rag.llm.factory import create_llm
@@ -204,6 +205,7 @@ def run_suite(
     judge_hash = load_prompt(settings, "judge").hash if suite.judge else None
     corpus = sorted((d["source"], d["sha256"]) for d in index.store.documents())
     cache = Cache(runs_dir / "cache", use_cache)
+    fusion = load_fusion(index.settings).describe()
 
     started = dt.datetime.now(dt.UTC)
     run_id = f"{started:%Y%m%d-%H%M%S}-{suite.name}-{_sha([started.isoformat(), os.getpid()])[:6]}"
@@ -220,6 +222,7 @@ def run_suite(
         "variants": matrix,
         "corpus": [{"source": s, "sha256": h} for s, h in corpus],
         "settings": settings.model_dump(mode="json", exclude={"llm_api_key"}),
+        "fusion": fusion,  # the weights in force, not only the file's name: they change retrieval
         "python": platform.python_version(),
     }
     run = Run(run_id, runs_dir / f"{run_id}.jsonl", header)
@@ -238,6 +241,7 @@ def run_suite(
                 "case": case.inputs(),
                 "k": suite.k,
                 "judge": judge_hash,
+                "fusion": {k: v for k, v in fusion.items() if k != "source"},  # a path is per machine
                 "settings": {k: getattr(settings, k) for k in _KEY_SETTINGS},
             }
         )

@@ -17,6 +17,7 @@ from eval.report import compare, compare_text, html_report
 from eval.runner import corpus_index, load_run, run_suite
 from eval.suite import Suite, SuiteError, load_suite
 from rag.cli.eval import register
+from rag.fusion import FEATURES
 from rag.index.index import Index
 from rag.prompts import DEFAULT_PROMPTS_DIR
 from rag.settings import Settings
@@ -71,6 +72,19 @@ def test_smoke_suite_passes_and_persists_provenance(tmp_path: Path, hash_index: 
     assert set(header["prompts"]) >= {"ask/default", "ask/strict"} and "commit" in header["git"]
     assert header["settings"]["embedder"] == "hash" and "llm_api_key" not in header["settings"]
     assert len(header["corpus"]) == 5 and header["judge_prompt"]
+    assert header["fusion"]["method"] == "learned" and set(header["fusion"]["weights"]) == set(FEATURES)
+
+
+def test_fusion_weights_are_recorded_and_invalidate_the_cache(tmp_path: Path, hash_index: Index) -> None:
+    suite = load_suite(SMOKE)
+    first = run_suite(suite, Settings(), index=hash_index, runs_dir=tmp_path)
+    again = run_suite(suite, Settings(), index=hash_index, runs_dir=tmp_path)
+    assert all(c["cached"] for c in again.cells)
+    tuned = hash_index.settings.model_copy(update={"fusion_weights": {"place": 0.77}})
+    tuned_index = corpus_index([SEEDS], tuned, tmp_path / "tuned")
+    changed = run_suite(suite, tuned, index=tuned_index, runs_dir=tmp_path)
+    assert changed.header["fusion"]["weights"]["place"] == 0.77 != first.header["fusion"]["weights"]["place"]
+    assert not any(c["cached"] for c in changed.cells)
 
 
 def test_cache_skips_unchanged_cells_and_a_prompt_edit_invalidates(
