@@ -144,6 +144,15 @@ def test_serving_probe_and_extrapolation(tmp_path: Path):
     assert "EXTRAPOLATION" in ex["method"] and "serving_rss_mb_per_million_chunks" in ex
 
 
+def test_serving_probe_opens_the_benchmarked_index_whatever_the_environment(tmp_path: Path, monkeypatch):
+    # The probe runs in a spawned process that reads RAG_* from the environment: it must still
+    # open the SQLite index it measures, not the PostgreSQL of RAG_DATABASE_URL.
+    monkeypatch.setenv("RAG_DATABASE_URL", "postgresql://nobody@127.0.0.1:9/none")
+    settings = Settings(embedder="hash", model_cache_dir=tmp_path / "cache", database_url=None)
+    out = bench_search(settings, sizes=(40,), queries=4, real_embedder_max=0)
+    assert out["sizes"][0]["ours"]["serving"]["queries"] == 4
+
+
 def test_bench_quality_keys(hash_settings: Settings):
     out = bench_quality(hash_settings, embedder=HashEmbedder())
     assert out["cases"] >= 8 and out["ours_chunks"] > 0 and out["baseline_chunks"] > 0

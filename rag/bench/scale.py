@@ -273,9 +273,15 @@ def temp_build(
 
 
 def _serving_probe(
-    index_dir: str, settings_update: dict, embedder_id: str, dim: int, vectors: dict[str, list[float]]
+    index_dir: str,
+    settings_update: dict,
+    embedder_id: str,
+    dim: int,
+    queries: list[str],
+    vectors: dict[str, list[float]],
 ) -> dict[str, Any]:
-    """In a fresh process: RSS after imports, then after opening the index and answering queries."""
+    """In a fresh process: RSS after imports, then after opening the index and answering queries.
+    ``vectors``: every text the dense leg embeds for ``queries`` (recorded by the caller)."""
     base = rss_mb()
     embedder = FixedQueryEmbedder(
         None, {q: np.asarray(v) for q, v in vectors.items()}, embedder_id=embedder_id, dim=dim
@@ -283,7 +289,6 @@ def _serving_probe(
     settings = Settings(**{**settings_update, "index_dir": Path(index_dir)})
     t0 = time.perf_counter()
     index = Index(settings, embedder=embedder)
-    queries = list(vectors)
     hybrid_search(index, queries[0], k=5)
     first = time.perf_counter() - t0
     for q in queries[1:]:
@@ -298,10 +303,14 @@ def _serving_probe(
     }
 
 
-def probe_serving_memory(index: Index, vectors: Mapping[str, np.ndarray]) -> dict[str, Any]:
+def probe_serving_memory(
+    index: Index, queries: Sequence[str], vectors: Mapping[str, np.ndarray]
+) -> dict[str, Any]:
     """Serving RSS of an index, measured in a spawned process where nothing else is loaded."""
     s = index.settings
-    update = {"chroma_url": None, "collection": s.collection, "embedder": s.embedder}
+    update = {"chroma_url": None, "collection": s.collection, "embedder": s.embedder, "database_url": None}
+    if s.database_url:  # the store and keyword search live in PostgreSQL: the probe opens them there
+        update["database_url"] = s.database_url
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
         return pool.submit(
             _serving_probe,
@@ -309,6 +318,7 @@ def probe_serving_memory(index: Index, vectors: Mapping[str, np.ndarray]) -> dic
             update,
             index.embedder.id,
             index.embedder.dim,
+            list(queries),
             {q: np.asarray(v).tolist() for q, v in vectors.items()},
         ).result(timeout=900)
 

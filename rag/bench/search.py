@@ -23,6 +23,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from rag.bench.baselines import FixedQueryEmbedder
 from rag.bench.corpus import DEFAULT_SEED, GENERATOR, CorpusDoc, benchmark_queries, iter_corpus, seed_material
 from rag.bench.incremental import incremental_add, pick_document
@@ -52,6 +54,21 @@ Log = Callable[[str], None]
 
 def _quiet(_: str) -> None:
     return None
+
+
+class _Recorder:
+    """An Embedder that passes queries to ``inner`` and keeps each text's vector."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner, self.id, self.dim = inner, inner.id, inner.dim
+        self.seen: dict[str, np.ndarray] = {}
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self.inner.embed_passages(texts)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        self.seen[text] = vec = self.inner.embed_query(text)
+        return vec
 
 
 def _ratio(a: float | None, b: float | None) -> float | None:
@@ -150,12 +167,18 @@ def bench_search(
             built.index.close()
             release_chroma()
             if probe_memory:
-                serving = Index(built.index.settings, embedder=fixed)
+                recorder = _Recorder(fixed)
+                serving = Index(built.index.settings, embedder=recorder)
                 try:
-                    plain = [q for q in qs if ours_text[q] == q][:20]  # the probe looks queries up as given
-                    results[-1]["ours"]["serving"] = probe_serving_memory(
-                        serving, {q: fixed.embed_query(q) for q in plain}
-                    )
+                    # The probe's process has no embedder: it gets the vector of every text the
+                    # dense leg embeds for these queries, recorded here. That text is not always
+                    # search_text(q): with learned fusion it depends on the vocabulary of the corpus
+                    # opened (rag.query.corpus_vocabulary); a lookup by search_text(q) could miss
+                    # (KeyError), e.g. when the probe opened another store (rag.bench.scale).
+                    probe_qs = qs[:20]
+                    for q in probe_qs:
+                        hybrid_search(serving, q, k=5)
+                    results[-1]["ours"]["serving"] = probe_serving_memory(serving, probe_qs, recorder.seen)
                 finally:
                     serving.close()
                     release_chroma()

@@ -1,9 +1,9 @@
-"""The two backends behind one protocol: SQLite + bm25s files in ``RAG_INDEX_DIR`` (the embedded
+"""The two backends behind one protocol: SQLite + keyword segment files in ``RAG_INDEX_DIR`` (the embedded
 default) or PostgreSQL (``RAG_DATABASE_URL``) for the store and keyword search of every node."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Protocol
@@ -33,7 +33,7 @@ class StoreProtocol(Protocol):
     def report_text(self, source: str, index: int) -> str | None: ...
     def chunk_ids(self, source: str | None = None) -> list[str]: ...
     def chunks_by_ids(self, ids: Sequence[str]) -> dict[str, Chunk]: ...
-    def iter_chunks(self) -> Iterator[Chunk]: ...
+    def iter_chunks(self, sources: Sequence[str] | None = None) -> Iterator[Chunk]: ...
     def counts(self) -> dict[str, int]: ...
     def cached_vectors(self, keys: Sequence[str]) -> dict[str, np.ndarray]: ...
     def cache_vectors(self, items: Iterable[tuple[str, np.ndarray]]) -> None: ...
@@ -58,6 +58,15 @@ class KeywordProtocol(Protocol):
         save: bool = True,
         tokens: Sequence[Sequence[str]] | None = None,
     ) -> None: ...
+    def sync(
+        self,
+        generation: int,
+        stamps: Mapping[str, str],
+        read: Callable[[Sequence[str] | None], tuple[list[str], list[list[str]], dict[str, list]]],
+        *,
+        rows: Mapping[str, int] | None = None,
+        save: bool = True,
+    ) -> str: ...
     def search(
         self, query: str, n: int, where: Mapping[str, object] | None = None
     ) -> list[tuple[str, float]]: ...

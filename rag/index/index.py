@@ -3,7 +3,12 @@
 Write order keeps every crash recoverable: new vectors are upserted first, then
 the store commits, then stale vectors are deleted; ``reconcile`` (run before each
 ingest and on demand) removes orphans and restores missing vectors, and the
-keyword index is rebuilt whenever its generation differs from the store's.
+keyword index is brought up to date whenever its generation differs from the store's
+(only the changed documents are re-read: rag.index.keyword).
+
+A writer marks the store ``vectors_dirty`` before it touches Chroma and clears the mark when
+Chroma and the store agree again, so the reconcile before an ingest compares every id only after
+a crash left the mark (or when the counts differ); ``rag index reconcile`` always compares them.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -26,11 +31,13 @@ from rag.documents.ocr import OcrOptions
 from rag.documents.parse import PARSER_VERSION
 from rag.index.backends import KeywordProtocol, open_keywords, open_store, uses_postgres
 from rag.index.embeddings import Embedder, create_embedder
-from rag.index.keyword import tokenize, tokenizer_id
+from rag.index.keyword import FILTER_KEYS, Rows, tokenize, tokenizer_id
 from rag.index.vectors import VectorStore
 from rag.schema import Chunk, Document
 from rag.settings import Settings
 
+# Set in the store while a writer's Chroma changes may be ahead of or behind its rows.
+DIRTY = "vectors_dirty"
 # progress(stage, done, total): the CLI draws a bar, the UI a progress component.
 Progress = Callable[[str, int, int], None]
 
@@ -186,7 +193,8 @@ class Index:
         result = IngestResult()
         keys = keys or {}
         with self._write_lock():
-            self._reconcile_locked()
+            self._reconcile_locked(full=False)
+            self.store.set_meta(DIRTY, "1")
             # Keep the user's order: a bad path is reported where it was given.
             todo: list[Path | FileResult] = []
             for path in paths:
@@ -204,6 +212,7 @@ class Index:
                 result.files.append(self._ingest_file(item, progress, keys.get(str(item))))
                 done += 1
             progress("files", done, total)
+            self.store.set_meta(DIRTY, "0")
             self._sync_keywords()
         return result
 
@@ -251,8 +260,10 @@ class Index:
         with self._write_lock():
             key = self.resolve_source(source)
             ids = self.store.chunk_ids(key)
+            self.store.set_meta(DIRTY, "1")
             n = self.store.remove_document(key)
             self.vectors.delete(ids)
+            self.store.set_meta(DIRTY, "0")
             self._sync_keywords()
             return n
 
@@ -277,16 +288,23 @@ class Index:
         with self._write_lock():
             return self._reconcile_locked()
 
-    def _reconcile_locked(self) -> dict[str, int]:
-        """Make Chroma and the keyword index agree with the store after any crash."""
-        store_ids = set(self.store.chunk_ids())
-        vector_ids = self.vectors.ids()
-        orphans = sorted(vector_ids - store_ids)
-        self.vectors.delete(orphans)
-        missing = sorted(store_ids - vector_ids)
-        if missing:
-            chunks = list(self.store.chunks_by_ids(missing).values())
-            self.vectors.upsert(chunks, self.embed_chunks(chunks))
+    def _reconcile_locked(self, *, full: bool = True) -> dict[str, int]:
+        """Make Chroma and the keyword index agree with the store after any crash. ``full=False``
+        (before an ingest): skip comparing every id when no write was cut short and the counts agree."""
+        clean = self.store.get_meta(DIRTY) != "1" and self.vectors.count() == self.store.counts()["chunks"]
+        orphans: list[str] = []
+        missing: list[str] = []
+        if full or not clean:
+            store_ids = set(self.store.chunk_ids())
+            vector_ids = self.vectors.ids()
+            orphans = sorted(vector_ids - store_ids)
+            self.vectors.delete(orphans)
+            missing = sorted(store_ids - vector_ids)
+            if missing:
+                chunks = list(self.store.chunks_by_ids(missing).values())
+                self.vectors.upsert(chunks, self.embed_chunks(chunks))
+            if self.store.get_meta(DIRTY) == "1":
+                self.store.set_meta(DIRTY, "0")
         if self.store.get_meta("embedder_id") is None:
             self.store.set_meta("embedder_id", self.embedder.id)
         self._sync_keywords()
@@ -299,16 +317,20 @@ class Index:
             self.keywords.load()
         if self.keywords.generation == generation:
             return
-        chunks = list(self.store.iter_chunks())
-        texts = [f"{c.header()}\n{c.text}" for c in chunks]
-        self.keywords.build(
-            [c.chunk_id for c in chunks],
-            texts,
-            [self._filter_row(c) for c in chunks],
+        docs = self.store.documents()
+        self.keywords.sync(
             generation,
+            {d["source"]: f"{d['sha256']}:{d['ingested_at']!r}" for d in docs},  # changes on every write
+            lambda sources: self._keyword_rows(sources, save=save),
+            rows={d["source"]: d["chunks"] for d in docs},
             save=save,
-            tokens=self._cached_tokens(texts, save=save),
         )
+
+    def _keyword_rows(self, sources: Sequence[str] | None, *, save: bool) -> Rows:
+        chunks = list(self.store.iter_chunks(sources))
+        tokens = self._cached_tokens([f"{c.header()}\n{c.text}" for c in chunks], save=save)
+        columns = {k: [getattr(c, k) for c in chunks] for k in FILTER_KEYS}
+        return [c.chunk_id for c in chunks], tokens, columns
 
     def _cached_tokens(self, texts: list[str], *, save: bool) -> list[list[str]]:
         """Tokens of every text, from the store's cache by content hash: only new text is
@@ -321,17 +343,6 @@ class Index:
             self.store.cache_tokens(fresh.items())
         cached.update(fresh)
         return [cached[k] for k in keys]
-
-    @staticmethod
-    def _filter_row(c: Chunk) -> dict:
-        return {
-            "source": c.source,
-            "role": c.role,
-            "level": c.level,
-            "section": c.section,
-            "year": c.year,
-            "report_title": c.report_title,
-        }
 
     def ensure_keywords(self) -> KeywordProtocol:
         """The keyword index for reading. Follows other processes' ingests; a reader

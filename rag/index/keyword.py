@@ -1,6 +1,12 @@
-"""BM25 over jieba tokens (bm25s: sparse matrices, so a query is numpy work, not a
-Python loop over the corpus), persisted beside Chroma with the store generation
-it was built from so a stale index is detected and rebuilt."""
+"""Keyword search: BM25 over jieba tokens (rag.index.bm25: sparse postings, so a query is numpy
+work, not a Python loop over the corpus), persisted beside Chroma with the store generation it
+was built from so a stale index is detected and brought up to date.
+
+Incremental: a main segment plus one small delta segment, and the main's sources that are dead
+(replaced or removed since). A writer compares the store's document stamps with the segments',
+re-reads only the changed documents into a new delta, and rebuilds everything into one main only
+when delta and dead rows outgrow ``compact_limit``. Scores are computed at query time over the
+live rows, so they equal those of an index built from scratch."""
 
 from __future__ import annotations
 
@@ -12,15 +18,15 @@ import re
 import shutil
 import sys
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import bm25s
 import jieba
 import numpy as np
 
 from rag.documents.simplify import to_simplified
+from rag.index.bm25 import Scorer, Segment, build_segment, load_segment, save_segment
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -57,25 +63,74 @@ def tokenize(text: str) -> list[str]:
     ]
 
 
+# read(sources): chunk ids, tokens and filter columns of those documents' chunks (None: all), in
+# store order; given by rag.index.index, which owns the store and the token cache.
+Rows = tuple[list[str], list[list[str]], dict[str, list]]
+Reader = Callable[[Sequence[str] | None], Rows]
+
+
+def compact_limit(main_rows: int) -> int:
+    """Delta plus dead rows allowed beside a main of ``main_rows`` before one rebuild: a delta is
+    re-read on every ingest, so it stays small (≤ 20k rows); a rebuild costs O(corpus)."""
+    return max(2_000, min(20_000, main_rows // 10))
+
+
 @dataclass(frozen=True)
 class _Snapshot:
-    """Everything a query reads, swapped as one reference so a concurrent rebuild
-    can never pair a new BM25 matrix with old ids."""
+    """Everything a query reads, swapped as one reference so a concurrent update can never
+    pair new postings with old ids."""
 
-    bm25: bm25s.BM25 | None
-    ids: np.ndarray
-    columns: dict[str, np.ndarray]
-    generation: int | None
+    main: Segment | None = None
+    delta: Segment | None = None
+    dead_sources: frozenset[str] = frozenset()  # the main's sources no longer live
+    generation: int | None = None
+    ids: np.ndarray = field(default_factory=lambda: np.array([], dtype=object))
+    columns: dict[str, np.ndarray] = field(default_factory=dict)
+    live: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    scorer: Scorer | None = None
+
+    @staticmethod
+    def of(main: Segment | None, delta: Segment | None, dead: frozenset[str], generation: int) -> _Snapshot:
+        segments = [s for s in (main, delta) if s is not None and len(s)]
+        if not segments:
+            return _Snapshot(main, delta, dead, generation)
+        main_dead = np.zeros(0, dtype=bool)
+        if main is not None and len(main):
+            main_dead = np.fromiter((s in dead for s in main.columns["source"]), bool, len(main))
+        dead_rows = np.concatenate([main_dead, np.zeros(len(delta) if delta else 0, dtype=bool)])
+        return _Snapshot(
+            main,
+            delta,
+            dead,
+            generation,
+            ids=np.concatenate([s.ids for s in segments]),
+            columns={k: np.concatenate([s.columns[k] for s in segments]) for k in FILTER_KEYS},
+            live=~dead_rows,
+            scorer=Scorer(segments, dead_rows),
+        )
+
+    def live_stamps(self) -> dict[str, str]:
+        out = {
+            s: st for s, st in (self.main.stamps if self.main else {}).items() if s not in self.dead_sources
+        }
+        out.update(self.delta.stamps if self.delta else {})
+        return out
 
 
-_EMPTY = _Snapshot(None, np.array([], dtype=object), {}, None)
+_EMPTY = _Snapshot()
+
+
+def _segment(ids: Sequence[str], tokens: Sequence[Sequence[str]], columns: Mapping[str, Sequence],
+             stamps: Mapping[str, str]) -> Segment:  # fmt: skip
+    full = {k: list(columns.get(k, [None] * len(ids))) for k in FILTER_KEYS}
+    return build_segment(f"s-{uuid.uuid4().hex[:12]}", ids, tokens, full, stamps)
 
 
 class KeywordIndex:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self._snap = _EMPTY
-        self._version: str | None = None  # the CURRENT folder loaded
+        self._version: str | None = None  # the CURRENT version loaded
 
     @property
     def generation(self) -> int | None:
@@ -83,12 +138,18 @@ class KeywordIndex:
 
     @property
     def ids(self) -> list[str]:
-        return self._snap.ids.tolist()
+        return self._snap.ids[self._snap.live].tolist()
 
-    # -- build / persist --------------------------------------------------------
-    # Layout: <dir>/CURRENT names the live version folder <dir>/g<generation>-<n>/. A writer
-    # builds a new folder, then swaps CURRENT atomically (os.replace); readers in other
-    # processes always see a complete version, never a half-written one.
+    def __len__(self) -> int:
+        return int(self._snap.live.sum())
+
+    @property
+    def segments(self) -> tuple[int, int, int]:
+        """(main rows, delta rows, dead rows): how far the index is from its next rebuild."""
+        snap = self._snap
+        return (len(snap.main or ()), len(snap.delta or ()), int((~snap.live).sum()))
+
+    # -- build / update ------------------------------------------------------------
     def build(
         self,
         chunk_ids: Sequence[str],
@@ -99,37 +160,102 @@ class KeywordIndex:
         save: bool = True,
         tokens: Sequence[Sequence[str]] | None = None,
     ) -> None:
-        """``tokens``: the texts' tokens when the caller has them (the store's token cache)."""
-        bm25 = None
-        if chunk_ids:
-            bm25 = bm25s.BM25()
-            corpus = [list(t) for t in tokens] if tokens is not None else [tokenize(t) for t in texts]
-            bm25.index(corpus, show_progress=False)
+        """One main segment from these rows (no document stamps: the next ``sync`` rebuilds).
+        ``tokens``: the texts' tokens when the caller has them (the store's token cache)."""
+        toks = [list(t) for t in tokens] if tokens is not None else [tokenize(t) for t in texts]
         columns = {k: [m.get(k) for m in meta] for k in FILTER_KEYS}
-        if save:
-            self._save(bm25, list(chunk_ids), columns, generation)
-        self._set(bm25, list(chunk_ids), columns, generation)
+        self._commit(
+            _Snapshot.of(_segment(chunk_ids, toks, columns, {}), None, frozenset(), generation), save
+        )
 
-    def _save(self, bm25: bm25s.BM25 | None, ids: list[str], columns: dict, generation: int) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        name = f"g{generation}-{uuid.uuid4().hex[:8]}"
+    def sync(
+        self,
+        generation: int,
+        stamps: Mapping[str, str],
+        read: Reader,
+        *,
+        rows: Mapping[str, int] | None = None,
+        save: bool = True,
+    ) -> str:
+        """Bring the index to the store's ``generation``. ``stamps``: the store's document → stamp;
+        ``rows``: its chunk count per document (to rebuild without first reading a big delta).
+        Returns what it did: "delta" (only the changed documents read) or "rebuild"."""
+        snap = self._snap
+        live = snap.live_stamps()
+        changed = [s for s, st in stamps.items() if live.get(s) != st]  # new or replaced
+        gone = {s for s in live if s not in stamps} | set(changed)
+        main = snap.main
+        if main is not None and len(main):
+            limit = compact_limit(len(main))
+            main_live = {s for s in main.stamps if s not in snap.dead_sources}
+            dead = snap.dead_sources | (gone & main_live)
+            dead_rows = int(np.fromiter((s in dead for s in main.columns["source"]), bool, len(main)).sum())
+            delta_src = [s for s in (snap.delta.stamps if snap.delta else {}) if s not in gone] + changed
+            expected = sum((rows or {}).get(s, 0) for s in delta_src)
+            if dead_rows + expected <= limit:
+                ids, toks, cols = read(delta_src) if delta_src else ([], [], {})
+                if dead_rows + len(ids) <= limit:
+                    delta = _segment(ids, toks, cols, {s: stamps[s] for s in delta_src}) if ids else None
+                    self._commit(_Snapshot.of(main, delta, frozenset(dead), generation), save)
+                    return "delta"
+        ids, toks, cols = read(None)
+        self._commit(_Snapshot.of(_segment(ids, toks, cols, stamps), None, frozenset(), generation), save)
+        return "rebuild"
+
+    def _commit(self, snap: _Snapshot, save: bool) -> None:
+        if save:
+            self._save(snap)
+        self._snap = snap
+
+    # -- persist ---------------------------------------------------------------------
+    # Layout: <dir>/segments/<name>/ are immutable segments; <dir>/g<generation>-<id>/manifest.json
+    # names a version's segments and dead sources; <dir>/CURRENT names the live version, swapped
+    # atomically (os.replace), so readers in other processes always see a complete version.
+    def _save(self, snap: _Snapshot) -> None:
+        seg_dir = self.directory / "segments"
+        seg_dir.mkdir(parents=True, exist_ok=True)
+        for seg in (snap.main, snap.delta):
+            if seg is not None and not (seg_dir / seg.name).exists():
+                tmp = seg_dir / f"{seg.name}.tmp"
+                shutil.rmtree(tmp, ignore_errors=True)
+                save_segment(seg, tmp)
+                tmp.rename(seg_dir / seg.name)
+        name = f"g{snap.generation}-{uuid.uuid4().hex[:8]}"
         tmp = self.directory / f"{name}.tmp"
         tmp.mkdir()
-        if bm25 is not None:
-            bm25.save(tmp / "bm25", show_progress=False)
-        rows = {"generation": generation, "ids": ids, "columns": columns}
-        (tmp / "rows.json").write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+        manifest = {
+            "generation": snap.generation,
+            "main": snap.main.name if snap.main else None,
+            "delta": snap.delta.name if snap.delta else None,
+            "dead_sources": sorted(snap.dead_sources),
+        }
+        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
         tmp.rename(self.directory / name)
         pointer = self.directory / "CURRENT.tmp"
         pointer.write_text(name, encoding="utf-8")
         os.replace(pointer, self.directory / "CURRENT")
         self._version = name
-        # Keep the previous version a little longer for a reader that is loading it.
+        self._collect()
+
+    def _collect(self) -> None:
+        """Keep the previous version a little longer for a reader that is loading it; drop the
+        segments no kept version names."""
         versions = sorted(
-            (p for p in self.directory.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime
+            (p for p in self.directory.iterdir() if p.is_dir() and p.name != "segments"),
+            key=lambda p: p.stat().st_mtime,
         )
         for old in versions[:-2]:
             shutil.rmtree(old, ignore_errors=True)
+        named: set[str] = set()
+        for v in versions[-2:]:
+            try:
+                m = json.loads((v / "manifest.json").read_text(encoding="utf-8"))
+            except (FileNotFoundError, json.JSONDecodeError):
+                continue
+            named.update(x for x in (m.get("main"), m.get("delta")) if x)
+        for seg in (self.directory / "segments").iterdir():
+            if seg.name not in named:
+                shutil.rmtree(seg, ignore_errors=True)
 
     def current_version(self) -> str | None:
         try:
@@ -138,7 +264,7 @@ class KeywordIndex:
             return None
 
     def load(self) -> bool:
-        """Load the live version; False when there is none yet."""
+        """Load the live version; False when there is none yet (or only an older format's)."""
         for _attempt in range(5):
             version = self.current_version()
             if version is None:
@@ -147,23 +273,20 @@ class KeywordIndex:
                 return True
             folder = self.directory / version
             try:
-                rows = json.loads((folder / "rows.json").read_text(encoding="utf-8"))
-                bm25 = bm25s.BM25.load(folder / "bm25", show_progress=False) if rows["ids"] else None
+                m = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+                loaded = {s.name: s for s in (self._snap.main, self._snap.delta) if s is not None}
+                main, delta = (
+                    (loaded.get(n) or load_segment(self.directory / "segments" / n)) if n else None
+                    for n in (m["main"], m["delta"])
+                )
             except FileNotFoundError:
+                if (folder / "rows.json").exists():
+                    return False  # the bm25s layout before segments: the next writer rebuilds it
                 continue  # a writer swapped versions while we read: read CURRENT again
-            self._set(bm25, rows["ids"], rows["columns"], rows["generation"])
+            self._snap = _Snapshot.of(main, delta, frozenset(m["dead_sources"]), m["generation"])
             self._version = version
             return True
         return False
-
-    def _set(
-        self, bm25: bm25s.BM25 | None, ids: list[str], columns: Mapping[str, list], generation: int
-    ) -> None:
-        cols = {k: np.array(v, dtype=object) for k, v in columns.items()}
-        self._snap = _Snapshot(bm25, np.array(ids, dtype=object), cols, generation)
-
-    def __len__(self) -> int:
-        return len(self._snap.ids)
 
     # -- query --------------------------------------------------------------------
     @staticmethod
@@ -182,17 +305,19 @@ class KeywordIndex:
         self, query: str, n: int, where: Mapping[str, object] | None = None
     ) -> list[tuple[str, float]]:
         snap = self._snap
-        if snap.bm25 is None or n <= 0:
+        if snap.scorer is None or n <= 0:
             return []
-        vocab = snap.bm25.vocab_dict
-        token_ids = [vocab[t] for t in tokenize(query) if t in vocab]
-        if not token_ids:
+        scores = snap.scorer.scores(tokenize(query))
+        if scores is None:
             return []
-        scores = snap.bm25.get_scores_from_ids(token_ids)
         mask = self._mask(snap, where)
         if mask is not None:
             scores = np.where(mask, scores, 0.0)
         n = min(n, len(scores))
-        top = np.argpartition(-scores, n - 1)[:n]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(str(snap.ids[i]), float(scores[i])) for i in top if scores[i] > 0]
+        kth = float(scores[np.argpartition(-scores, n - 1)[n - 1]])
+        # Every row tied with the n-th, ordered by id: the same top n whatever the rows' layout
+        # (main + delta or one rebuilt segment), where argpartition would pick among ties freely.
+        candidates = np.flatnonzero(scores >= kth) if kth > 0 else np.flatnonzero(scores > 0)
+        ids = snap.ids
+        top = sorted(candidates.tolist(), key=lambda i: (-scores[i], ids[i]))[:n]
+        return [(str(ids[i]), float(scores[i])) for i in top]

@@ -54,6 +54,8 @@ CREATE TABLE IF NOT EXISTS postings (
     dl INTEGER NOT NULL, PRIMARY KEY (term, chunk)
 );
 CREATE INDEX IF NOT EXISTS postings_chunk ON postings(chunk);
+-- A query reads its terms' postings from this index alone (an index-only scan: no heap visit).
+CREATE INDEX IF NOT EXISTS postings_term_cover ON postings(term) INCLUDE (chunk, tf, dl);
 CREATE TABLE IF NOT EXISTS embcache (key TEXT PRIMARY KEY, vec BYTEA NOT NULL);
 CREATE TABLE IF NOT EXISTS uploads (
     name TEXT PRIMARY KEY, data BYTEA NOT NULL, stored_at DOUBLE PRECISION NOT NULL
@@ -257,8 +259,15 @@ class PgStore:
         rows = self._q(f"SELECT {_CHUNK_COLS} FROM chunks WHERE chunk_id = ANY(%s)", (list(ids),))
         return {row[0]: _chunk_from_row(row) for row in rows}
 
-    def iter_chunks(self) -> Iterator[Chunk]:
-        for row in self._q(f"SELECT {_CHUNK_COLS} FROM chunks ORDER BY id"):
+    def iter_chunks(self, sources: Sequence[str] | None = None) -> Iterator[Chunk]:
+        """Every chunk, or those of ``sources``, in insertion order."""
+        if sources is None:
+            rows = self._q(f"SELECT {_CHUNK_COLS} FROM chunks ORDER BY id")
+        else:
+            rows = self._q(
+                f"SELECT {_CHUNK_COLS} FROM chunks WHERE source = ANY(%s) ORDER BY id", (list(sources),)
+            )
+        for row in rows:
             yield _chunk_from_row(row)
 
     def counts(self) -> dict[str, int]:

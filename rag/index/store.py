@@ -253,9 +253,19 @@ class Store:
                 out[row[0]] = _chunk_from_row(row)
         return out
 
-    def iter_chunks(self) -> Iterator[Chunk]:
-        for row in self._db.execute(f"SELECT {_CHUNK_READ} FROM chunks ORDER BY id"):
-            yield _chunk_from_row(row)
+    def iter_chunks(self, sources: Sequence[str] | None = None) -> Iterator[Chunk]:
+        """Every chunk, or those of ``sources``, in insertion order."""
+        if sources is None:
+            for row in self._db.execute(f"SELECT {_CHUNK_READ} FROM chunks ORDER BY id"):
+                yield _chunk_from_row(row)
+            return
+        rows = []
+        for i in range(0, len(sources), 500):  # stay under SQLite's bound-parameter limit
+            part = list(sources[i : i + 500])
+            marks = ",".join("?" * len(part))
+            rows += self._db.execute(f"SELECT id, {_CHUNK_READ} FROM chunks WHERE source IN ({marks})", part)
+        for row in sorted(rows):
+            yield _chunk_from_row(row[1:])
 
     def counts(self) -> dict[str, int]:
         q = self._db.execute
