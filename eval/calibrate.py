@@ -1,15 +1,17 @@
 """Calibrate the checker on labeled sets: ``rag eval judge``.
 
-Three sets, each claim checked against its own source file through the real checker path
+Four sets, each claim checked against its own source file through the real checker path
 (figure binding, evidence, the judge's P(是)):
 
 * ``seed`` (``eval/judge/labeled.yaml``): supported vs altered claims authored from the seeds
   (kinds supported | number | entity | unrelated);
 * ``dev`` (``eval/judge/binding_dev.yaml``): figure binding over ``tests/fixtures/reports``, the part
   the binding rules were tuned on;
-* ``heldout`` (``eval/judge/binding_heldout.yaml``): the same kinds over reports kept apart
-  (``heldout_sources/``), never tuned on (kinds supported | paraphrase, label 1; misbound | swap |
-  elsewhere | qualifier | number, label 0).
+* ``retired`` (``eval/judge/binding_heldout.yaml``): the first held-out set (``heldout_sources/``),
+  studied and tuned on since 2026-12-01, so now a second tuning set;
+* ``heldout`` (``eval/judge/binding_heldout2.yaml``): the same kinds over reports kept apart
+  (``heldout2_sources/``), written blind to the rules and never tuned on (kinds supported |
+  paraphrase, label 1; misbound | swap | elsewhere | qualifier | number, label 0).
 
 Reported per set and per kind: the checker's accuracy, its false-accept rate (altered claims
 passed) and false-reject rate (faithful claims flagged); the same for the figure binding alone
@@ -39,8 +41,9 @@ from rag.settings import Settings
 JUDGE_DIR = Path(__file__).resolve().parent / "judge"
 LABELED = JUDGE_DIR / "labeled.yaml"
 BINDING_DEV = JUDGE_DIR / "binding_dev.yaml"
-BINDING_HELDOUT = JUDGE_DIR / "binding_heldout.yaml"
-SETS = {"seed": LABELED, "dev": BINDING_DEV, "heldout": BINDING_HELDOUT}
+BINDING_HELDOUT = JUDGE_DIR / "binding_heldout.yaml"  # retired: tuned on since
+BINDING_HELDOUT2 = JUDGE_DIR / "binding_heldout2.yaml"
+SETS = {"seed": LABELED, "dev": BINDING_DEV, "retired": BINDING_HELDOUT, "heldout": BINDING_HELDOUT2}
 SEED_KINDS = ("supported", "number", "entity", "unrelated")
 BINDING_KINDS = ("supported", "paraphrase", "misbound", "swap", "elsewhere", "qualifier", "number")
 KINDS = tuple(dict.fromkeys((*SEED_KINDS, *BINDING_KINDS)))

@@ -6,8 +6,9 @@ verification of rewrites). For each figure of a claim:
 1. its source occurrences: the same value with a compatible unit (measure words of counts,
    个/支/名/人/家 …, are interchangeable here, but then the measured noun has to match);
 2. what each is attached to (``rag.grounding.clauses``): the measured words, qualifiers
-   (预计/计划, 比上年/同比, 占…的), comparatives (不足/不到/多达/超过/以上/余/近/约) and the kind
-   of change (增长12% vs 提高到12%);
+   (预计/计划, 比上年/同比, 累计 vs 今年/2023年, the whole of a ratio: 占立案总数的 vs 占结案总数的),
+   comparatives (不足/不到/超过/以上/余/近/约; 仅有 vs 多达) and the kind of change (增长12% = 增幅为12%
+   vs 提高到12%);
 3. the verdict: ``bound`` when the claim's words for the figure stand with that occurrence and its
    qualifiers agree; ``misbound`` when they belong to another figure of the source (a swap, a figure
    moved to another subject, a value borrowed from elsewhere, the total given for a part) or a
@@ -15,22 +16,26 @@ verification of rewrites). For each figure of a claim:
 
 Rules only, no model: words are character bigrams weighted by their distance to the figure (the
 noun next to it counts most) and compared with the words of every figure of the source. A figure
-whose own words name nothing (共156人次) takes the subject of the figure before it; in ``ask`` a bare
-answer (2个) is read with its question.
+whose own words name nothing (共156人次) or only an attribute (参保率97.2%) takes the subject of the
+figure before it, and must take the same one in the source; a claim's word that the source gives
+only to a sibling figure (its noun, or a verb: 成功调解 where the source says 调解成功83起 of 86起,
+told apart from nouns by jieba's part-of-speech tagger) moves the figure; in ``ask`` a bare answer
+(2个) is read with its question (``rag.grounding.question``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 from rag.documents.simplify import to_simplified
-from rag.grounding.clauses import Occurrence, analyse, content_bigrams, weighted_bigrams
+from rag.grounding.clauses import Occurrence, analyse, content_bigrams, pos_bigrams, weighted_bigrams
 from rag.grounding.figure_units import COUNT_UNITS, GROUP_UNITS
 from rag.grounding.figures import Figure, extract_figures, same_figure
+from rag.grounding.question import answered_parts
 
 __all__ = ["Binding", "SourceText", "bind_claim", "bind_figures", "worst_match"]
 
@@ -44,6 +49,10 @@ PARALLEL = 0.2  # … then the other words decide: this much more of them (share
 LOW = 0.3  # an occurrence carrying less than this of the claim's words is not its figure
 RIVALS = 5  # the nearest rivals compared word by word
 WORDLESS = 0.6  # total word weight below which a figure's wording names nothing (共156人次)
+SIBLING_WORDS = 0.5  # share of a sibling's own words the claim must carry to take its verb (调解成功)
+VERB_WEIGHT = 0.2  # … with one of them this near its figure (in its phrase, not in a topic further off)
+# Characters that name no whole of a ratio: 占全县总数的 and 占全县的 take the same whole.
+_GENERIC = frozenset("全总数量额部之本的各")
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +183,21 @@ def _qualifier_problem(claim: Occurrence, src: Occurrence) -> str:
         )
     if claim.per and src.per and claim.per != src.per:
         return f"计算单位不同（原文{src.per}，陈述{claim.per}）"
+    if claim.tone and src.tone and claim.tone != src.tone:
+        return "原文与陈述对这个数的说法相反（仅有/只有 与 多达/高达）"
+    if _wholes_differ(claim.share, src.share):
+        return f"比例的基数不同（原文占{src.share}的，陈述占{claim.share}的）"
     return ""
+
+
+def _wholes_differ(a: str, b: str) -> bool:
+    """占结案总数的 vs 占立案总数的: each names something the other does not (占全镇耕地面积的 and
+    占耕地总面积的 do not differ: one only adds to the other). Characters, not bigrams: 结案/立案
+    share 案总/总数."""
+    if not a or not b:
+        return False
+    ca, cb = set(a) - _GENERIC, set(b) - _GENERIC
+    return bool(ca - cb) and bool(cb - ca)
 
 
 def _may_be(claim: Occurrence, other: Occurrence) -> bool:
@@ -200,14 +223,17 @@ class _Cand:
     sibling: Occurrence | None = None
 
 
-def _siblings(c: Occurrence, occ: Occurrence, occs: Sequence[Occurrence]) -> list[Occurrence]:
-    """Other figures of the same kind in the sentence of ``occ`` (list items, totals and parts)."""
+def _siblings(
+    c: Occurrence, occ: Occurrence, occs: Sequence[Occurrence], *, any_kind: bool = False
+) -> list[Occurrence]:
+    """Other figures of the same kind (or ``any_kind``) in the sentence of ``occ`` (list items,
+    totals and parts)."""
     klass = _unit_class(c.fig)
     return [
         o
         for o in occs
         if o.sentence == occ.sentence
-        and _unit_class(o.fig) == klass
+        and (any_kind or _unit_class(o.fig) == klass)
         and not _compatible(c.fig, o.fig)[0]
         and _may_be(c, o)
     ]
@@ -230,19 +256,43 @@ def _told_apart(words: dict[str, float], mine: dict[str, float], theirs: dict[st
     return them > me and them - me >= PARALLEL * sum(rest.values())
 
 
-def _taken(words: dict[str, float], occ: Occurrence, siblings: Sequence[Occurrence]):
-    """(why, sibling) when the claim's words for a figure belong to a sibling of ``occ``."""
+def _taken(
+    words: dict[str, float],
+    occ: Occurrence,
+    siblings: Sequence[Occurrence],
+    owners: Sequence[Occurrence],
+    clause: frozenset[str] = frozenset(),
+):
+    """(why, sibling) when the claim's words for a figure belong to a sibling of ``occ``. ``owners``:
+    the figures of the sentence that may own the claim's noun (for a count, figures of any kind:
+    45岁以下的有41人 where 45岁以下 qualifies 两成); ``clause``: the bigrams of ``occ``'s clause."""
     own, mine = _own_bag(occ), _words(occ)
     total = sum(words.values())
     taken: dict[str, float] = {}
     owner = None
-    for o in siblings:
-        theirs = _words(o)
+    for o in owners:
+        # 劳动力640人，其中外出务工的380人: a part is named with its total's noun too
+        if "其中" in occ.own and o.fig.start < occ.fig.start:
+            continue
         # 全县还有教学点31个，其中学生不足10人的有14个: 学生不足10人 is the noun of 14.
-        for b, w in theirs.items():
+        for b, w in _words(o).items():
             near = b in words and words[b] >= HEAD_WEIGHT  # the claim's noun, not its topic
             if near and b not in own and w >= HEAD_WEIGHT and min(w, words[b]) > taken.get(b, 0.0):
                 taken[b], owner = min(w, words[b]), o
+    for o in siblings:
+        theirs = _words(o)
+        # 全年调解纠纷86起，调解成功83起: the claim's 成功调解纠纷86起 carries the sibling's own words
+        # (调解成功), and a verb of them (成功) stands nowhere in the clause of 86起. A sibling whose
+        # noun the claim names (新建供水工程16处，受益8.4万人 → 新建的供水工程让8.4万人受益) is its topic.
+        bag = _own_bag(o)
+        verbs, nouns = pos_bigrams(o.own) if clause and len(bag) >= 2 else (frozenset(), frozenset())
+        if (
+            verbs
+            and not any(b in words and b not in own for b in nouns)
+            and any(b in verbs and b not in clause and w >= VERB_WEIGHT for b, w in words.items())
+            and sum(b in words for b in bag) >= SIBLING_WORDS * len(bag)
+        ):
+            return f"陈述中该数的说法（动作或结果）在原文中属于同句的{o.fig.raw}", o
         # 县级以上媒体刊发稿件147篇，其中省级以上23篇: a word of the part is no word of the total.
         if (
             o.fig.start > occ.fig.start
@@ -273,9 +323,16 @@ def _candidates(c: Occurrence, words: dict[str, float], sources: Sequence[Source
                     continue
                 s, e = occ.sentence
                 support = _share(words, _own_bag(occ), frozenset(content_bigrams(t[s:e])))
-                taken, sibling = (
-                    _taken(words, occ, _siblings(c, occ, occs)) if c.own and words else ("", None)
-                )
+                taken, sibling = ("", None)
+                if c.own and words:
+                    siblings = _siblings(c, occ, occs)
+                    # figures of other kinds may own the noun of a count, not the whole of a ratio
+                    # (占受理投诉总数的41.9% names 投诉580件's noun)
+                    count = c.fig.kind != "percent"
+                    owners = _siblings(c, occ, occs, any_kind=True) if count else siblings
+                    cs, ce = occ.clause
+                    clause = frozenset(content_bigrams(t[cs:ce])) | _own_bag(occ)
+                    taken, sibling = _taken(words, occ, siblings, owners, clause)
                 cands.append(
                     _Cand(src, occ, strict, near, support, _qualifier_problem(c, occ), taken, sibling)
                 )
@@ -362,32 +419,6 @@ def _sentence_of(text: str, pos: int) -> tuple[int, int]:
     return start, min(ends) if ends else len(text)
 
 
-# 多少个 / 几名 / 多少: the words a figure of the answer stands for.
-_ASKED = re.compile(r"多少[^\W\d]?|几[^\W\d]?")
-_QUESTION_PARTS = re.compile(r"[，,；;？?。！!、]|以及|和")
-
-
-def _asked(question: str, figs: Sequence[Figure]) -> dict[int, str]:
-    """For bare figures of an answer, the question part each answers with the figure put in place
-    of 多少/几: 建成了多少个村级人大代表联络室？ + 12个 → 建成了12个村级人大代表联络室. Parts pair with
-    figures in order when their numbers agree, else by measure word, else a lone part takes all."""
-    parts = [p for p in _QUESTION_PARTS.split(question) if _ASKED.search(p)]
-    if not parts or not figs:
-        return {}
-    if len(parts) == len(figs):
-        pairs = list(zip(figs, parts, strict=True))
-    elif len(parts) == 1:
-        pairs = [(f, parts[0]) for f in figs]
-    else:  # 有多少户农户以土地经营权入股？入股多少亩？ + 270亩 → 入股270亩
-        pairs, free = [], list(parts)
-        for f in figs:
-            part = next((p for p in free if f.unit and f.unit in _ASKED.search(p).group()), None)
-            if part is not None:
-                pairs.append((f, part))
-                free.remove(part)
-    return {f.start: _ASKED.sub(lambda m, f=f: f.raw, p, count=1) for f, p in pairs}
-
-
 def bind_figures(
     claim: str, sources: Sequence[SourceText], *, context: str = ""
 ) -> list[tuple[Figure, Binding]]:
@@ -397,7 +428,7 @@ def bind_figures(
     occs = {o.fig.start: o for o in analyse(claim)}
     figs = extract_figures(claim)
     bare = [f for f in figs if f.start in occs and sum(_words(occs[f.start]).values()) < WORDLESS]
-    asked = _asked(context, bare) if context else {}
+    asked = answered_parts(context, bare) if context else {}
     out = []
     for fig in figs:
         occ = occs.get(fig.start)
@@ -409,7 +440,45 @@ def bind_figures(
             binding = _bind_one(occ_q, read, sources) if occ_q else _bind_one(occ, claim, sources)
             out.append((fig, binding))
         else:
-            out.append((fig, _bind_one(occ, claim, sources)))
+            binding = _bind_one(occ, claim, sources)
+            if not binding.ok and occ.alt_near is not None:  # 分别: the reading without a shared noun
+                alone = dataclasses.replace(occ, own=occ.alt_near[0], own_near=occ.alt_near)
+                if sum(_words(alone).values()) >= WORDLESS:  # 甲、乙、丙级: 甲 alone names nothing
+                    binding = other if (other := _bind_one(alone, claim, sources)).ok else binding
+            out.append((fig, binding))
+    return _check_leads(out, occs, claim, sources)
+
+
+def _source_occ(b: Binding, sources: Sequence[SourceText]) -> tuple[SourceText, Occurrence] | None:
+    src = next((s for s in sources if (s.name, s.index) == (b.source, b.index)), None)
+    if src is None or b.figure_start is None:
+        return None
+    occ = next((o for o in analyse(src.text) if o.fig.start == b.figure_start - src.offset), None)
+    return (src, occ) if occ is not None else None
+
+
+def _check_leads(
+    out: list[tuple[Figure, Binding]], occs: dict[int, Occurrence], claim: str, sources: Sequence[SourceText]
+) -> list[tuple[Figure, Binding]]:
+    """A figure that takes its subject from the figure before it (参保人数8.7万人，参保率97.2%; 增长
+    12.6%) must do so in the source too: bound there to a rate whose own lead is another figure
+    (城乡居民…31.4万人，参保率97.2%), it is misbound."""
+    by_start = {f.start: b for f, b in out}
+    for n, (fig, b) in enumerate(out):
+        c = occs.get(fig.start)
+        lead = by_start.get(c.lead) if c is not None and c.lead is not None else None
+        if not (b.ok and lead is not None and lead.ok):
+            continue
+        mine, theirs = _source_occ(b, sources), _source_occ(lead, sources)
+        if mine is None or theirs is None:
+            continue
+        (src, occ), (lead_src, lead_occ) = mine, theirs
+        same = src is lead_src and occ.sentence == lead_occ.sentence
+        owner = next((o for o in analyse(src.text) if o.fig.start == occ.lead), None)
+        if same or owner is None or _compatible(occs[c.lead].fig, owner.fig)[0]:
+            continue
+        reason = f"陈述中该数属于{occs[c.lead].fig.raw}所指的对象，原文中它属于{owner.fig.raw}"
+        out[n] = (fig, _binding(c, claim, "misbound", src, occ, reason, b.support))
     return out
 
 

@@ -11,8 +11,12 @@ A figure is only right with its subject: 党员责任区112个、党员示范岗
 * ``inherited``: for a figure whose own words name nothing (比上年增长12.6％, 占56.1%), the words of
   the figure it follows in the sentence: the subject of 12.6％ is that of the previous clause;
 * qualifiers: ``direction`` (exact | lower 余/以上/超过/过半 | upper 不足/不到/近/以内/低于 | about
-  约/左右), ``plan`` (预计/计划/力争/有望…: a target, not a result), ``change`` (level | by 增长12%
-  | to 提高到12% | from 由…), ``trend`` (up | down) and ``base`` (比上年 = 同比 = 较去年; 比全县平均).
+  约/左右), ``plan`` (预计/计划/力争/有望…: a target, not a result), ``change`` (level | by 增长12%,
+  增幅为12% | to 提高到12% | from 由…), ``trend`` (up | down), ``base`` (比上年 = 同比 = 较去年;
+  比全县平均), ``share`` (the whole of a ratio: 占立案总数的39%), ``tone`` (仅有117人 vs 多达117人) and
+  ``period`` (累计 vs 今年/全年/2023年);
+* ``lead``: the figure whose subject it takes: the one it inherits from, or for a rate named only by
+  its attribute (参保率97.2%, 增幅为26.4%) the figure before it in the sentence.
 
 Everything is computed on a simplified copy of the text of the same length (繁體 reads as 简体),
 so spans are offsets into the original text. Results are cached per text.
@@ -20,6 +24,7 @@ so spans are offsets into the original text. Results are cached per text.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,7 +33,7 @@ from functools import lru_cache
 from rag.documents.simplify import to_simplified
 from rag.grounding.figures import Figure, extract_figures
 
-__all__ = ["Occurrence", "analyse", "content_bigrams", "weighted_bigrams"]
+__all__ = ["Occurrence", "analyse", "content_bigrams", "pos_bigrams", "weighted_bigrams"]
 
 _SENTENCE_END = re.compile(r"[。！？；;!?\n]")
 # A comma between digits with exactly three after it is a thousands separator, not a break.
@@ -91,6 +96,23 @@ _PER = re.compile(
     r"|(?P<u2>人|户|亩|村|校)均"
 )
 _LAST_YEAR = ("上年", "去年", "上一年", "同期", "上年同期", "去年同期")
+# 增幅为26.4% states a change as a noun: the same as 增长26.4%.
+_BY_NOUN = re.compile(
+    r"(?P<w>增幅|增速|涨幅|降幅|减幅|增长率|增长幅度|增长速度|下降幅度|降低幅度|减少幅度)"
+    r"(?:约为|达到了|达到|达|为|是)?了?$"
+)
+# A rate named only by its attribute (参保率, 占比, 增幅) measures the subject of the figure before it.
+_ATTRIBUTE = re.compile(r"[^\W\d]{0,3}(?:率|比例|比重|占比|增幅|增速|涨幅|降幅|减幅)")
+# 占立案总数的39% / 完成年度目标的102%: the whole a ratio is taken of.
+_SHARE = re.compile(
+    r"(?:占|完成了?)(?:到了|到|了)?(?P<x>[^，。；,;、占的]{1,16})的(?:比重|比例)?(?:为|达到|达|是)?$"
+)
+# 仅有117人 (few) vs 多达117人 (many): the report's weighing of the figure.
+_FEW = re.compile(r"(?:仅仅|仅|只|才)(?:有|占|为|是)?$")
+_MANY = re.compile(r"(?:多达|高达|竟达|达到了|竟有)$")
+# A year (2023年新建…) dates the figure to one year, unless it is the end of a span (截至2023年底).
+_YEAR = re.compile(r"(?<![到至止自从])(?:19|20)[0-9]{2}年(?:度)?(?![底末以来])")
+_YEAR_BEFORE = re.compile(r"(?:今年|当年|全年|本年度|本年|年内|(?:19|20)[0-9]{2}年度?)[，,]?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,8 +131,14 @@ class Occurrence:
     change: str  # level | by | to | from
     trend: str  # up | down | ""
     base: str  # the comparison base of a change: 上年, 全县平均 …, or ""
-    period: str = ""  # cumulative (累计/历年) | year (今年/全年/当年) | ""
+    period: str = ""  # cumulative (累计/历年) | year (今年/全年/当年/2023年) | ""
     per: str = ""  # the unit of a rate: 每千人, 每万人, 人均 → 每人 …, or ""
+    share: str = ""  # the whole of a ratio: 立案总数 (占立案总数的39%), or ""
+    tone: str = ""  # few (仅有/只有) | many (多达/高达) | ""
+    lead: int | None = None  # start of the figure whose subject this one takes, if any
+    # 分别 with a noun the last item may share (受理和办结信访件): the words without it (the other
+    # reading: 企业和农民专业合作社 shares nothing), or None.
+    alt_near: tuple[str, str] | None = None
 
     @property
     def subject(self) -> str:
@@ -209,6 +237,7 @@ def _change(t: str, lb: int, fig: Figure) -> tuple[str, str, str]:
     )  # 降到了上年的三成
     near = re.sub(r"(?:约|大约|近|将近|接近|超过|不足|不到|了|的|原来的|原先的)+$", "", near)
     change = "level"
+    noun = _BY_NOUN.search(near)
     if _FROM.search(near):
         change = "from"
     elif _TO.search(near):
@@ -217,8 +246,12 @@ def _change(t: str, lb: int, fig: Figure) -> tuple[str, str, str]:
         change = "by"
     elif to_share:
         change = "to"
+    elif noun:
+        change = "by"
     trend = ""
-    if change in ("by", "to"):
+    if change == "by" and noun and not _BY.search(near):
+        trend = "down" if noun["w"][0] in "降减下" else "up"
+    elif change in ("by", "to"):
         tail = near[-6:]
         up, down = _UP.search(tail), _DOWN.search(tail)
         if up and not down:
@@ -239,8 +272,26 @@ def _change(t: str, lb: int, fig: Figure) -> tuple[str, str, str]:
 
 
 def _period(t: str, start: int, end: int) -> str:
+    """累计 over years, or one year's figure. 全年累计 / 2023年累计 sum up one year: still that year's."""
     found = list(_PERIOD.finditer(t, start, end))
-    return ("cumulative" if found[-1]["cumulative"] else "year") if found else ""
+    if found:  # the nearest word before the figure: 累计发展45名，今年发展12名
+        last = found[-1]
+        return (
+            "cumulative" if last["cumulative"] and not _YEAR_BEFORE.search(t, start, last.start()) else "year"
+        )
+    return "year" if _YEAR.search(t, start, end) else ""
+
+
+def _share(t: str, lb: int, fig: Figure) -> str:
+    m = _SHARE.search(re.sub(r"(?:约|大约|近|将近|接近|超过|不足|不到)$", "", t[lb : fig.start]))
+    return m["x"] if m else ""
+
+
+def _tone(t: str, lb: int, fig: Figure) -> str:
+    before = t[max(lb, fig.start - 4) : fig.start]
+    if _FEW.search(before):
+        return "few"
+    return "many" if _MANY.search(before) or to_simplified(fig.raw).endswith("之多") else ""
 
 
 def _per(t: str, start: int, end: int) -> str:
@@ -251,8 +302,15 @@ def _per(t: str, start: int, end: int) -> str:
     return f"每{m['n'] or ''}{m['u'] or m['u2']}"
 
 
-def _respectively(t: str, clause: tuple[int, int], figs: Sequence[Figure]) -> dict[int, str]:
-    """起数和死亡人数同比分别下降15%和10%: the n-th subject before 分别 is the n-th figure's."""
+# Where a topic before the first item of a 分别 list ends: 全县2360家单位中A、B、C级分别为….
+_TOPIC_END = re.compile(r"中(?![心央学国小层药医介秋期间标转华部])|里|的")
+
+
+def _respectively(
+    t: str, clause: tuple[int, int], figs: Sequence[Figure]
+) -> dict[int, tuple[str, str | None]]:
+    """起数和死亡人数同比分别下降15%和10%: the n-th subject before 分别 is the n-th figure's.
+    Per figure: (its words, the same without a noun it may share with the last item, or None)."""
     at = t.find("分别", *clause)
     if at < 0:
         return {}
@@ -263,12 +321,18 @@ def _respectively(t: str, clause: tuple[int, int], figs: Sequence[Figure]) -> di
     if len(after) < 2 or len(parts) < len(after):
         return {}
     parts = ["".join(parts[: len(parts) - len(after) + 1]), *parts[len(parts) - len(after) + 1 :]]
-    # 受理和办结信访件 / 集体访、越级访批次: the last item's words beyond the length of the first
-    # item are the noun they share.
+    topic = list(_TOPIC_END.finditer(parts[0]))
+    if topic and topic[-1].end() < len(parts[0]):  # …单位中A: the first item is A
+        parts[0] = parts[0][topic[-1].end() :]
+    # 受理和办结信访件 / 集体访、越级访批次 / A、B、C级: the last item's words beyond the length of
+    # the other items are the noun they share. Code cannot tell that from 企业和农民专业合作社 (no
+    # shared noun), so the reading without it is kept too.
     first = len("".join(_NOT_SUBJECT.split(parts[0])).strip())
-    shared = parts[-1][first:] if len(parts[-1]) - first >= 2 else ""
+    tail = len(parts[-1]) - first
+    alike = all(abs(len(p.strip()) - first) <= 1 for p in parts[1:-1])
+    shared = parts[-1][first:] if alike and (tail >= 2 or (first == 1 and tail >= 1)) else ""
     return {
-        f.start: p + (shared if n < len(parts) - 1 else "")
+        f.start: (p + shared, p) if shared and n < len(parts) - 1 else (p, None)
         for n, (f, p) in enumerate(zip(after, parts, strict=True))
     }
 
@@ -329,19 +393,25 @@ def analyse(text: str) -> tuple[Occurrence, ...]:
         left, right = t[lb : fig.start], t[fig.end : rb]
         right = _NOUN_END.split(right)[0] if _is_noun_start(right) else ""
         respectively = _respectively(t, clause, all_figs)
+        alt = None
         if fig.start in respectively:
-            left, right = respectively[fig.start], ""
+            (left, alone), right = respectively[fig.start], ""
+            alt = None if alone is None else (alone, "")
         own = "|".join(p for p in (left, right) if content_bigrams(p))
-        inherited, scope = "", clause
+        inherited, scope, lead = "", clause, None
         if not own:
             before = next((o for o in reversed(prev_in_sentence) if o.subject), None)
             inherited = before.subject if before else _without_figures(t, sent[0], lb, all_figs)
             scope = (before.scope[0] if before else sent[0], clause[1])
+            lead = before.fig.start if before else None
+        elif _ATTRIBUTE.fullmatch(re.sub(r"[\W_]", "", "".join(_NOT_SUBJECT.split(own)))):  # 参保率97.2%
+            before = next((o for o in reversed(prev_in_sentence) if o.subject), None)
+            lead = before.fig.start if before else None
         change, trend, base = _change(t, lb, fig)
         first = min(respectively, default=None)
         if fig.start in respectively and fig.start != first:  # 分别下降15%和10%: the second shares it
-            lead = next(o for o in out if o.fig.start == first)
-            change, trend, base = lead.change, lead.trend, lead.base
+            lead_occ = next(o for o in out if o.fig.start == first)
+            change, trend, base = lead_occ.change, lead_occ.trend, lead_occ.base
         occ = Occurrence(
             fig,
             sent,
@@ -357,7 +427,30 @@ def analyse(text: str) -> tuple[Occurrence, ...]:
             base,
             _period(t, sent[0], fig.start),
             _per(t, clause[0], fig.start),
+            _share(t, lb, fig),
+            _tone(t, lb, fig),
+            lead,
+            alt,
         )
         out.append(occ)
         prev_in_sentence.append(occ)
     return tuple(out)
+
+
+@lru_cache(maxsize=2048)
+def pos_bigrams(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """(bigrams inside the verbs, adjectives and adverbs of ``text``, bigrams inside its nouns):
+    调解成功 → 调解 v, 成功 a; 供水工程 n. A part-of-speech tagger (jieba's, already the keyword
+    index's tokenizer) tells them apart where bigrams cannot."""
+    import jieba
+    import jieba.posseg  # loaded on first use: most claims never need it
+
+    jieba.setLogLevel(logging.WARNING)
+    verbs: set[str] = set()
+    nouns: set[str] = set()
+    for w in jieba.posseg.cut(text.replace("|", "，")):
+        if w.flag[:1] in ("v", "a", "d") and w.flag != "vn":  # 应急 (vn) names a thing
+            verbs.update(w.word[i : i + 2] for i in range(len(w.word) - 1))
+        elif w.flag[:1] == "n":
+            nouns.update(w.word[i : i + 2] for i in range(len(w.word) - 1))
+    return frozenset(verbs), frozenset(nouns)
