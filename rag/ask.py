@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from rag.documents.ocr_text import LOW_CONFIDENCE
 from rag.grounding.citations import NOT_FOUND, Citation, Grounding, SentenceCheck, ground
 from rag.index.index import Index
 from rag.llm.base import LLM
@@ -67,6 +68,9 @@ class _Prepared:
     prompt: PromptTemplate
     messages: list[dict]
     retrieval_seconds: float
+    # Report.ocr_spans of the passages read by OCR: a figure is judged by its own confidence.
+    ocr_spans: dict[tuple[str, int], tuple[tuple[int, int, float], ...]] = field(default_factory=dict)
+    ocr_floor: float = LOW_CONFIDENCE
 
 
 def retrieval_query(
@@ -115,12 +119,21 @@ def _prepare(
         passages=format_passages([(passage_label(p), p.chunk.text) for p in passages]),
         history=_history_text(history),
     )
-    return _Prepared(question.strip(), passages, prompt, messages, retrieval_seconds)
+    scanned = {p.chunk.source for p in passages if p.chunk.ocr_confidence is not None}
+    spans = {(r.source, r.index): r.ocr_spans for s in scanned for r in index.store.reports(s)}
+    floor = index.settings.ocr_min_confidence
+    return _Prepared(question.strip(), passages, prompt, messages, retrieval_seconds, spans, floor)
 
 
 def _finish(prep: _Prepared, answer: str, llm: LLM, generation_seconds: float) -> AskResult:
     answer = answer.strip() or NOT_FOUND_ANSWER
-    grounding: Grounding = ground(answer, prep.passages, question=prep.question)
+    grounding: Grounding = ground(
+        answer,
+        prep.passages,
+        question=prep.question,
+        ocr_spans=prep.ocr_spans,
+        ocr_floor=prep.ocr_floor,
+    )
     done = llm.last_completion
     return AskResult(
         question=prep.question,

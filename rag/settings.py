@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     ocr_dpi: int = 300  # PDF pages are rendered at this resolution for OCR
     ocr_workers: int = Field(default_factory=lambda: min(2, os.cpu_count() or 1))  # pages in parallel
     ocr_page_timeout: float = 300.0  # seconds for one page
+    # A figure read by OCR with a lower mean word confidence is flagged (ocr_low), not trusted,
+    # by `rag check` and `rag ask`; citations show every OCR confidence. 0.80 from measurement
+    # (README, OCR section).
+    ocr_min_confidence: float = 0.80
 
     # Retrieval
     top_k: int = 5

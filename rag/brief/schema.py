@@ -32,6 +32,9 @@ class FigureRef(BaseModel):
     unit: str
     start: int  # offsets into the report text (inside the item's quote)
     end: int
+    # Read by OCR: the figure's own mean confidence, and whether it is below the floor (flagged).
+    ocr_confidence: float | None = None
+    ocr_low: bool = False
 
 
 class Item(BaseModel):
@@ -156,6 +159,7 @@ class Brief:
     model: str
     markdown: str = ""
     timing: dict[str, float] = field(default_factory=dict)
+    figures_ocr_low: int = 0  # shown figures read by OCR below the confidence floor (flagged)
 
     def to_json(self) -> dict:
         return {
@@ -173,6 +177,7 @@ class Brief:
             "rewrite_figures_unsupported": self.rewrite_figures_unsupported,
             "items_repaired": self.items_repaired,
             "items_dropped": self.items_dropped,
+            "figures_ocr_low": self.figures_ocr_low,
             "prompt_id": self.prompt_id,
             "prompt_hash": self.prompt_hash,
             "model": self.model,

@@ -23,10 +23,12 @@ from pathlib import Path
 
 from rag.brief.extract import candidates, pick_key, report_labels
 from rag.brief.map import CONDENSE_OVER, Plan, Progress, batches, run_map, summarize_report
+from rag.brief.ocr_flags import flag_ocr_figures
 from rag.brief.reduce import assign_themes, attention, measure_groups, overview, plan_groups, problem_groups
 from rag.brief.schema import Brief
 from rag.brief.verify import final_check
 from rag.documents.load import load_document
+from rag.documents.ocr import OcrOptions
 from rag.llm.base import LLM
 from rag.prompts import load_prompt
 from rag.schema import Report
@@ -70,7 +72,10 @@ def _title(reports: Sequence[Report]) -> str:
 
 
 def load_reports(
-    path_or_reports: str | Path | Sequence[Report], settings: Settings, source_name: str | None = None
+    path_or_reports: str | Path | Sequence[Report],
+    settings: Settings,
+    source_name: str | None = None,
+    progress: Progress | None = None,
 ) -> tuple[str, list[Report]]:
     """(source, reports) from a file path or from reports already parsed (e.g. from the index).
 
@@ -78,7 +83,12 @@ def load_reports(
     brief, its citations and every export name the source by it, never by the path it was
     read from (a temporary upload path means nothing to a reader)."""
     if isinstance(path_or_reports, str | Path):
-        doc = load_document(Path(path_or_reports), max_bytes=int(settings.max_file_mb * 1048576))
+        doc = load_document(
+            Path(path_or_reports),
+            max_bytes=int(settings.max_file_mb * 1048576),
+            ocr=OcrOptions.from_settings(settings),  # a scanned 汇编 is read as ingest reads it
+            progress=(lambda done, total: progress("pages", done, total)) if progress else None,
+        )
         source, reports = doc.source, list(doc.reports)
     else:
         reports = list(path_or_reports)
@@ -128,7 +138,7 @@ def summarize(
 
     t0 = time.perf_counter()
     report_progress = progress or (lambda stage, done, total: None)
-    source, reports = load_reports(path_or_reports, settings, source_name)
+    source, reports = load_reports(path_or_reports, settings, source_name, report_progress)
     _check_compilation(source, reports, min_reports)
     prompt = load_prompt(settings, TASK, variant)
     plans = []
@@ -140,9 +150,9 @@ def summarize(
     report_progress("reduce", 0, 1)
     built = [summarize_report(p) for p in plans]
     checked = final_check(assign_themes(s) for s, _, _ in built)
-    summaries = checked.summaries
+    summaries, ocr_notes = flag_ocr_figures(checked.summaries, reports, settings.ocr_min_confidence)
     themes, problems = measure_groups(summaries), problem_groups(summaries)
-    notes = attention(summaries, problems)
+    notes = [*attention(summaries, problems), *ocr_notes]
     brief = Brief(
         title=_title(reports),
         source=source,
@@ -157,6 +167,7 @@ def summarize(
         rewrite_figures_unsupported=sum(b for _, b, _ in built),
         items_repaired=sum(r for _, _, r in built),
         items_dropped=checked.dropped,
+        figures_ocr_low=len(ocr_notes),
         prompt_id=prompt.id,
         prompt_hash=prompt.hash,
         model=llm.model_id,

@@ -1,4 +1,4 @@
-"""``rag bench search|quality|llm|summarize|all``: benchmark figures beside their baselines.
+"""``rag bench search|quality|llm|summarize|ocr-floor|all``: benchmark figures beside their baselines.
 
 Registered by rag/cli/app.py on its ``bench`` group (``rag bench ingest`` lives there):
 ``from rag.cli.bench import register as register_bench; register_bench(bench_app)``.
@@ -21,6 +21,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="输出 JSON（全部数�
 SeedsOpt = Annotated[Path, typer.Option("--seeds", help="种子报告目录（合成语料与质量评测的来源）")]
 _SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 _SUITE = _SEEDS.parent / "eval" / "suites" / "ask.yaml"
+_FIXTURES = _SEEDS.parent / "tests" / "fixtures" / "reports"
 
 
 def _log(message: str) -> None:
@@ -100,6 +101,19 @@ def register(bench_app: typer.Typer) -> None:
                 backend=backend,
                 log=_log,
             )
+        _print(figures, as_json)
+
+    @bench_app.command("ocr-floor")
+    def ocr_floor_cmd(
+        folder: Annotated[Path, typer.Option(help="报告文本目录（渲染为降质扫描页）")] = _FIXTURES,
+        reports: Annotated[int, typer.Option(help="页数（每篇报告一页）")] = 15,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """文字识别置信度能否区分认错的数字：各阈值（RAG_OCR_MIN_CONFIDENCE）标出的认错数字与正确数字。"""
+        from rag.bench.ocr_floor import bench_ocr_floor
+
+        with _user_errors():
+            figures = bench_ocr_floor(Settings(), folder, reports=reports)
         _print(figures, as_json)
 
     @bench_app.command("quality")

@@ -17,6 +17,7 @@ import typer
 from rag.cli.common import JsonOpt
 from rag.cli.common import fail as _fail
 from rag.cli.common import print_json as _print_json
+from rag.documents.files import SUPPORTED_SUFFIXES
 from rag.settings import Settings
 
 eval_app = typer.Typer(no_args_is_help=True, help="提示词评测：套件矩阵、运行对比、判断模型校准")
@@ -77,7 +78,9 @@ _MARKS = {"supported": "✓", "unsupported": "？", "figure_misbound": "≠", "f
 
 
 def check_cmd(
-    source: Annotated[list[Path], typer.Option("--source", help="资料文件（.txt/.md/.docx/.pdf），可多次")],
+    source: Annotated[
+        list[Path], typer.Option("--source", help=f"资料文件（{'/'.join(SUPPORTED_SUFFIXES)}），可多次")
+    ],
     text: Annotated[Path, typer.Option("--text", help="待核查的文本文件；- 表示标准输入")],
     no_judge: Annotated[
         bool, typer.Option("--no-judge", help="不加载模型：只核对数字及其所指，支持度按与证据的字面重合计")
@@ -102,13 +105,17 @@ def check_cmd(
         for f in s.figures:
             for line in _figure_lines(f):
                 typer.echo(f"      {line}")
+        if s.note:
+            typer.echo(f"      ⚠ {s.note}")
         if s.evidence:
             ev = s.evidence
-            typer.echo(f"      证据 {ev.source}#{ev.report_index} {ev.start}-{ev.end}：{ev.quote[:80]}")
+            where = f"{ev.source}#{ev.report_index} {ev.start}-{ev.end}{_ocr_note(ev.ocr_confidence)}"
+            typer.echo(f"      证据 {where}：{ev.quote[:80]}")
     found = f"{result.figures_found}/{result.figures_checked}"
     judge = result.judge + (f"（{result.model}）" if result.model else "")
     rates = f"支持率 {_pct(result.support_rate)}，数字精确率 {_pct(result.figure_precision)}"
     misbound = f"，所指不符 {result.figures_misbound} 个" if result.figures_misbound else ""
+    misbound += f"，OCR识别置信度低、未予采信 {result.figures_ocr_low} 个" if result.figures_ocr_low else ""
     typer.echo(f"{rates}（{found}{misbound}），判断：{judge}")
 
 
@@ -119,8 +126,15 @@ def _figure_lines(f) -> list[str]:
         return [f"数字 {f.raw} 不见于任何资料"]
     where = f"{b.source}#{b.index} {b.start}-{b.end}"
     if b.ok:
-        return [f"数字 {f.raw} 原文：{b.source_clause}（{where}）"]
+        return [f"数字 {f.raw} 原文：{b.source_clause}（{where}{_ocr_note(f.ocr_confidence, f.ocr_low)}）"]
     return [f"数字 {f.raw} 所指不符：{b.reason}", f"  原文：{b.source_clause}（{where}）"]
+
+
+def _ocr_note(confidence: float | None, low: bool = False) -> str:
+    """What stands beside a source read by OCR (as with citations): ，OCR识别，置信度 0.91."""
+    if confidence is None:
+        return ""
+    return f"，OCR识别，置信度 {confidence:.2f}" + ("，偏低：未予采信" if low else "")
 
 
 def _pct(v: float | None) -> str:

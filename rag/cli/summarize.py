@@ -15,12 +15,13 @@ import typer
 
 from rag.cli.common import fail as _fail
 from rag.cli.common import progress_bars
+from rag.documents.files import SUPPORTED_SUFFIXES
 
 if TYPE_CHECKING:
     from rag.schema import Report
     from rag.settings import Settings
 
-_STAGES = {"reports": "报告", "reduce": "汇总"}
+_STAGES = {"pages": "文字识别（页）", "reports": "报告", "reduce": "汇总"}
 
 
 @contextmanager
@@ -52,7 +53,8 @@ def _indexed_reports(settings: Settings, sources: list[str]) -> list[Report]:
 
 def summarize_command(
     path: Annotated[
-        Path | None, typer.Argument(help="汇编文件（.txt/.md/.docx/.pdf，含多篇述职报告）")
+        Path | None,
+        typer.Argument(help=f"汇编文件（{'/'.join(SUPPORTED_SUFFIXES)}，含多篇述职报告；扫描件经文字识别）"),
     ] = None,
     indexed: Annotated[
         list[str] | None,

@@ -21,7 +21,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-# Citations show it; the checks do not trust a figure read from a chunk below it.
+# Citations show it; the checks do not trust a figure read below it (Settings.ocr_min_confidence,
+# RAG_OCR_MIN_CONFIDENCE, defaults to it; ``rag check`` reads the setting).
 LOW_CONFIDENCE = 0.80
 # A page with fewer characters read with some confidence holds no text (a photo, a blank scan).
 MIN_TEXT_CHARS = 4
@@ -244,3 +245,15 @@ def span_confidence(spans: Sequence[tuple[int, int, float]], start: int, end: in
             total += c * n
             weight += n
     return round(total / weight, 3) if weight else None
+
+
+def figure_confidence(spans: Sequence[tuple[int, int, float]], start: int, end: int) -> float | None:
+    """The OCR confidence of a figure standing at text[start:end]: the mean over its characters,
+    each carrying the confidence of the Tesseract word it came from (so "7 . 8" read as three
+    words weighs each); None when no character of it was read by OCR (a text layer, a file)."""
+    return span_confidence(spans, start, end)
+
+
+def is_low(confidence: float | None, floor: float = LOW_CONFIDENCE) -> bool:
+    """Read by OCR with less confidence than ``floor``: flagged by the checks, not trusted."""
+    return confidence is not None and confidence < floor

@@ -9,6 +9,11 @@ the sources give for another subject (or with another qualifier: 预计, 不足,
 179.25万元 from 279万元, or 党员责任区112个 from 党员示范岗112个. The judge is asked only about
 sentences whose figures are all bound (``judge_all`` asks it about every sentence, for calibration).
 
+A figure bound only to text read by OCR (a scan, a photo) with a mean word confidence below
+``Settings.ocr_min_confidence`` is flagged, not trusted: its sentence is ``unsupported`` with a note
+saying so (the scan may say 6 where Tesseract read 8), unless another source gives the figure for
+the same thing with a text layer or a confident reading — then that one is the binding.
+
 The judge reads the evidence sentence (with the report title): the source sentence holding the
 bound figures when there are figures, else the best sentence of the retrieved passages. Without a
 judge (``llm=None``) the score is the lexical overlap of the sentence with its evidence (share of the
@@ -17,6 +22,7 @@ sentence's character bigrams found there).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import tempfile
 import time
@@ -26,6 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.documents.load import load_document
+from rag.documents.ocr import OcrOptions
+from rag.documents.ocr_text import LOW_CONFIDENCE, figure_confidence, is_low, span_confidence
 from rag.documents.parse import parse_text
 from rag.grounding.binding import Binding, SourceText, bind_figures
 from rag.grounding.citations import NOT_FOUND, best_span, overlap, split_sentences, strip_citations
@@ -48,6 +56,8 @@ _MIN_CHARS = 4  # shorter fragments ("一、", "（二）") are no claims
 _WORD = re.compile(r"\w")
 # A brief's span references, [乡长·履职 937-982]: offsets, not figures of the claim.
 _SPAN_REF = re.compile(r"\[[^\[\]\n]{1,40}?\s\d+-\d+\]")
+_MAX_REBINDS = 3  # other occurrences tried for a figure read by OCR with low confidence
+Spans = dict[tuple[str, int], tuple[tuple[int, int, float], ...]]  # (source, report) → ocr_spans
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +71,10 @@ class FigureHit:
     start: int | None = None
     end: int | None = None
     binding: Binding | None = None
+    # Mean OCR word confidence of the source figure it is bound to (None: not read by OCR);
+    # ocr_low: below Settings.ocr_min_confidence, so the figure is flagged, not trusted.
+    ocr_confidence: float | None = None
+    ocr_low: bool = False
 
     def to_json(self) -> dict:
         out = {k: getattr(self, k) for k in self.__slots__ if k != "binding"}
@@ -76,6 +90,7 @@ class Evidence:
     quote: str  # report_text[start:end]; also what the judge reads
     start: int
     end: int
+    ocr_confidence: float | None = None  # the quote was read by OCR (a scan, a photo)
 
     def to_json(self) -> dict:
         return {k: getattr(self, k) for k in self.__slots__}
@@ -90,6 +105,7 @@ class SentenceVerdict:
     score: float
     figures: tuple[FigureHit, ...]
     evidence: Evidence | None
+    note: str = ""  # why a verdict the score does not explain (a figure read by OCR with low confidence)
 
     def to_json(self) -> dict:
         return {
@@ -100,6 +116,7 @@ class SentenceVerdict:
             "score": round(self.score, 4),
             "figures": [f.to_json() for f in self.figures],
             "evidence": self.evidence.to_json() if self.evidence else None,
+            "note": self.note,
         }
 
 
@@ -133,6 +150,10 @@ class CheckResult:
         )
 
     @property
+    def figures_ocr_low(self) -> int:
+        return sum(f.ocr_low for s in self.sentences for f in s.figures)
+
+    @property
     def figure_precision(self) -> float | None:
         n = self.figures_checked
         return self.figures_found / n if n else None
@@ -149,6 +170,7 @@ class CheckResult:
             "figures_checked": self.figures_checked,
             "figures_found": self.figures_found,
             "figures_misbound": self.figures_misbound,
+            "figures_ocr_low": self.figures_ocr_low,
             "counts": {v: self.count(v) for v in VERDICTS},
             "skipped": self.skipped,
             "judge": self.judge,
@@ -190,10 +212,15 @@ class Sources:
         return [p for p in found if (p.chunk.source, p.chunk.report_index) in keys][:k]
 
 
-def _as_document(source: Path | str, n: int) -> Document:
-    """A path (any supported format) or, for a str that names no file, the text itself."""
+def _as_document(source: Path | str, n: int, settings: Settings) -> Document:
+    """A path (any supported format; scans by OCR as ingest reads them) or, for a str that names
+    no file, the text itself."""
     if isinstance(source, Path) or (len(source) < 1024 and "\n" not in source and Path(source).is_file()):
-        return load_document(Path(source))
+        return load_document(
+            Path(source),
+            max_bytes=int(settings.max_file_mb * 1048576),
+            ocr=OcrOptions.from_settings(settings),
+        )
     return parse_text(source, source=f"text-{n}")
 
 
@@ -202,7 +229,7 @@ def source_index(
     sources: Sequence[Path | str], settings: Settings, embedder: Embedder | None = None
 ) -> Iterator[Sources]:
     """A throwaway index (temp dir, local Chroma) over ``sources``, with the settings' embedder."""
-    docs = [_as_document(s, n) for n, s in enumerate(sources, 1)]
+    docs = [_as_document(s, n, settings) for n, s in enumerate(sources, 1)]
     with tempfile.TemporaryDirectory(prefix="rag-check-") as tmp:
         cfg = settings.model_copy(update={"index_dir": Path(tmp), "chroma_url": None})
         index = Index(cfg, embedder)
@@ -247,6 +274,8 @@ def check(
     t0 = time.perf_counter()
     prompt = judge_prompt(settings) if llm is not None else None
     texts = [SourceText(r.source, r.text, 0, r.index) for r in sources.reports]
+    spans: Spans = {(r.source, r.index): r.ocr_spans for r in sources.reports if r.ocr_spans}
+    floor = settings.ocr_min_confidence if settings is not None else LOW_CONFIDENCE
     verdicts: list[SentenceVerdict] = []
     skipped = 0
     for s, e in split_sentences(text):
@@ -254,7 +283,9 @@ def check(
         if len(_WORD.findall(claim)) < _MIN_CHARS or NOT_FOUND in claim:
             skipped += 1
             continue
-        verdicts.append(_check_sentence(claim, s, e, sources, texts, llm, prompt, threshold, judge_all))
+        verdicts.append(
+            _check_sentence(claim, s, e, sources, texts, llm, prompt, threshold, judge_all, (spans, floor))
+        )
     return CheckResult(
         tuple(verdicts),
         skipped,
@@ -276,31 +307,98 @@ def _check_sentence(
     prompt: PromptTemplate | None,
     threshold: float,
     judge_all: bool,
+    ocr: tuple[Spans, float],
 ) -> SentenceVerdict:
+    spans, floor = ocr
     bound = bind_figures(claim, texts)
-    hits = tuple(_hit(f, b) for f, b in bound)
+    hits = tuple(_hit(f, b, c, floor) for f, b, c in _ocr_checked(claim, bound, texts, spans, floor))
+    bound = [(f, h.binding) for f, h in zip((f for f, _ in bound), hits, strict=True)]
     matches = {b.match for _, b in bound}
     verdict = "figure_mismatch" if "absent" in matches else "figure_misbound" if "misbound" in matches else ""
+    low = [h for h in hits if h.ocr_low]
     evidence = _bound_evidence(bound, sources.reports)
     if evidence is None:
         evidence = _evidence(claim, [f for f, _ in bound], sources.retrieve(claim))
+    if evidence is not None:
+        read = spans.get((evidence.source, evidence.report_index), ())
+        evidence = dataclasses.replace(
+            evidence, ocr_confidence=span_confidence(read, evidence.start, evidence.end)
+        )
     if evidence is None:
         score = 0.0
-    elif llm is not None and (judge_all or not verdict):
+    elif llm is not None and (judge_all or not (verdict or low)):
         score = judge_score(llm, prompt, evidence.quote, claim, title=evidence.report_title)
     elif llm is not None:
         score = 0.0  # the figures decided: no model call
     else:
         score = overlap(claim, evidence.quote)
+    note = ""
+    if low:
+        figures = "、".join(f"{h.raw}（{h.ocr_confidence:.2f}）" for h in low)
+        note = f"数字 {figures} 只见于文字识别（OCR）置信度低于 {floor:.2f} 的原文：未予采信，请对照原件核实"
     if not verdict:
-        verdict = "supported" if score >= threshold else "unsupported"
-    return SentenceVerdict(claim, start, end, verdict, score, hits, evidence)
+        verdict = "unsupported" if low else "supported" if score >= threshold else "unsupported"
+    return SentenceVerdict(claim, start, end, verdict, score, hits, evidence, note)
 
 
-def _hit(fig: Figure, b: Binding) -> FigureHit:
+def _ocr_checked(
+    claim: str,
+    bound: Sequence[tuple[Figure, Binding]],
+    texts: Sequence[SourceText],
+    spans: Spans,
+    floor: float,
+) -> list[tuple[Figure, Binding, float | None]]:
+    """Each figure's binding and the OCR confidence of the source figure it is bound to. A figure
+    bound to text read with low confidence is bound again with that occurrence masked: another
+    occurrence (a text layer, a clearer page) that gives it for the same thing is trusted instead."""
+    out = []
+    for n, (fig, b) in enumerate(bound):
+        conf = _confidence(b, spans)
+        masked = list(texts)
+        for _ in range(_MAX_REBINDS if is_low(conf, floor) else 0):
+            masked = _masked(masked, b)
+            again = bind_figures(claim, masked)[n][1]  # the claim's figures, in the same order
+            if not again.ok:
+                break
+            b, conf = again, _confidence(again, spans)
+            if not is_low(conf, floor):
+                break
+        out.append((fig, b, conf))
+    return out
+
+
+def _confidence(b: Binding, spans: Spans) -> float | None:
+    report = spans.get((b.source, b.index)) if b.ok and b.source is not None and b.index is not None else None
+    if not report or b.figure_start is None or b.figure_end is None:
+        return None
+    return figure_confidence(report, b.figure_start, b.figure_end)
+
+
+def _masked(texts: Sequence[SourceText], b: Binding) -> list[SourceText]:
+    """``texts`` with the source figure of ``b`` blanked (same length: offsets stay)."""
+    out = []
+    for t in texts:
+        if (t.name, t.index) == (b.source, b.index) and None not in (b.figure_start, b.figure_end):
+            s, e = int(b.figure_start or 0) - t.offset, int(b.figure_end or 0) - t.offset
+            t = dataclasses.replace(t, text=t.text[:s] + " " * (e - s) + t.text[e:])
+        out.append(t)
+    return out
+
+
+def _hit(fig: Figure, b: Binding, conf: float | None = None, floor: float = LOW_CONFIDENCE) -> FigureHit:
     if b.ok:
         return FigureHit(
-            fig.raw, fig.value, fig.unit, True, b.source, b.index, b.figure_start, b.figure_end, b
+            fig.raw,
+            fig.value,
+            fig.unit,
+            True,
+            b.source,
+            b.index,
+            b.figure_start,
+            b.figure_end,
+            b,
+            conf,
+            is_low(conf, floor),
         )
     return FigureHit(fig.raw, fig.value, fig.unit, False, binding=b)
 

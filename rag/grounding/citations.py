@@ -7,8 +7,9 @@ the same thing (``rag.grounding.binding``: 2个 is right only where the passage 
 2个 for what the sentence, or for a bare answer the question, is about). A figure
 bound only in another retrieved passage adds that passage as an automatic citation
 (flagged ``auto``); a figure bound nowhere (absent, or given for another subject)
-makes the sentence unsupported, and so does one read by OCR from a passage of low
-confidence (``FigureCheck.ocr_low``: flagged, not trusted). A sentence the model left
+makes the sentence unsupported, and so does one read by OCR with low confidence
+(``FigureCheck.ocr_low``: flagged, not trusted): the figure's own confidence when the reports'
+``ocr_spans`` are given, else its passage's mean. A sentence the model left
 uncited is given the best matching passage by overlap when the overlap is convincing
 (also ``auto``).
 """
@@ -16,10 +17,10 @@ uncited is given the best matching passage by overlap when the overlap is convin
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from rag.documents.ocr_text import LOW_CONFIDENCE
+from rag.documents.ocr_text import LOW_CONFIDENCE, figure_confidence, is_low
 from rag.grounding.binding import Binding, SourceText, bind_figures
 from rag.schema import Passage
 
@@ -61,16 +62,18 @@ class FigureCheck:
     found: bool  # bound: a passage gives it for the same thing
     n: int | None  # passage it was found in
     binding: Binding | None = None
-    # OCR confidence of the passage it was found in: below LOW_CONFIDENCE the figure is not
-    # trusted (its sentence is unsupported) though it stands in the passage (a 6 read as 8).
+    # OCR confidence of the source figure (or of its passage): below the floor
+    # (Settings.ocr_min_confidence) the figure is not trusted (its sentence is unsupported)
+    # though it stands in the passage (a 6 read as 8).
     ocr_confidence: float | None = None
+    ocr_floor: float = LOW_CONFIDENCE
 
     @property
     def ocr_low(self) -> bool:
-        return self.ocr_confidence is not None and self.ocr_confidence < LOW_CONFIDENCE
+        return is_low(self.ocr_confidence, self.ocr_floor)
 
     def to_json(self) -> dict:
-        out = {k: getattr(self, k) for k in self.__slots__ if k != "binding"}
+        out = {k: getattr(self, k) for k in self.__slots__ if k not in ("binding", "ocr_floor")}
         out["binding"] = self.binding.to_json() if self.binding else None
         out["ocr_low"] = self.ocr_low
         return out
@@ -172,10 +175,17 @@ def best_span(claim: str, passage: Passage, must_contain: tuple[int, int] | None
 
 
 def ground(
-    answer: str, passages: Sequence[Passage], *, question: str = "", auto_cite_threshold: float = 0.5
+    answer: str,
+    passages: Sequence[Passage],
+    *,
+    question: str = "",
+    auto_cite_threshold: float = 0.5,
+    ocr_spans: Mapping[tuple[str, int], Sequence[tuple[int, int, float]]] | None = None,
+    ocr_floor: float = LOW_CONFIDENCE,
 ) -> Grounding:
     """Check ``answer`` against the retrieved ``passages``; ``question`` names what a bare
-    figure of a short answer measures."""
+    figure of a short answer measures. ``ocr_spans``: the ``Report.ocr_spans`` of reports read
+    by OCR, by (source, report index), so a figure is judged by its own OCR confidence."""
     sentences: list[SentenceCheck] = []
     citations: list[Citation] = []
     unsupported: list[str] = []
@@ -198,8 +208,9 @@ def ground(
                 p = by_n[b.index]
                 span = (b.figure_start - p.chunk.start, b.figure_end - p.chunk.start)
                 figure_spans.setdefault(b.index, span)
-            ocr = by_n[b.index].chunk.ocr_confidence if b.ok else None
-            checks.append(FigureCheck(fig.raw, fig.value, fig.unit, b.ok, b.index if b.ok else None, b, ocr))
+            ocr = _figure_ocr(by_n[b.index], b, ocr_spans) if b.ok else None
+            n = b.index if b.ok else None
+            checks.append(FigureCheck(fig.raw, fig.value, fig.unit, b.ok, n, b, ocr, ocr_floor))
         if not cited and not auto and passages:
             n, p = max(by_n.items(), key=lambda item: overlap(clean, item[1].chunk.text))
             if overlap(clean, p.chunk.text) >= auto_cite_threshold:
@@ -229,6 +240,18 @@ def ground(
                 )
             )
     return Grounding(tuple(sentences), tuple(citations), tuple(unsupported))
+
+
+def _figure_ocr(
+    passage: Passage, b: Binding, spans: Mapping[tuple[str, int], Sequence[tuple[int, int, float]]] | None
+) -> float | None:
+    """The OCR confidence of the passage's figure ``b`` is bound to: its own when the report's
+    spans are known, else the passage's mean (None: not read by OCR)."""
+    c = passage.chunk
+    report = spans.get((c.source, c.report_index)) if spans and c.ocr_confidence is not None else None
+    if report and b.figure_start is not None and b.figure_end is not None:
+        return figure_confidence(report, b.figure_start, b.figure_end)
+    return c.ocr_confidence
 
 
 def _texts(numbers: Sequence[int], by_n: dict[int, Passage]) -> list[SourceText]:
