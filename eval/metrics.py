@@ -138,11 +138,45 @@ def failed_assertions(a: Assertions, obs: dict) -> list[str]:
         out.append(f"含隐去标记 {m['redaction_marks'][:3]}")
     if a.placeholders_listed and m.get("placeholders_unlisted"):
         out.append(f"占位未列出：{m['placeholders_unlisted'][:3]}")
+    out += _draft_failures(a, m)
     if a.min_key_figure_coverage is not None and not _ge(
         m.get("key_figure_coverage"), a.min_key_figure_coverage
     ):
         out.append(f"关键数字覆盖 {m.get('key_figure_coverage')} < {a.min_key_figure_coverage}")
     return out
+
+
+def _draft_failures(a: Assertions, m: dict) -> list[str]:
+    out = []
+    if a.facts_used and m.get("facts_unused"):
+        out.append(f"未用上的事实：{m['facts_unused']}")
+    if a.max_invented_incidents is not None and m.get("invented_incidents", 0) > a.max_invented_incidents:
+        out.append(f"编造的事件/结论：{m.get('invented_list', [])[:2]}")
+    copy = m.get("longest_copy") or {}
+    if a.max_longest_copy is not None and copy.get("chars", 0) > a.max_longest_copy:
+        out.append(f"照抄单篇报告 {copy.get('chars')} 字 > {a.max_longest_copy}：{copy.get('text', '')[:30]}")
+    length = m.get("length") or {}
+    if a.length_in_range and not length.get("in_range"):
+        out.append(f"字数 {length.get('chars')} 不在 {length.get('min')}–{length.get('max')}")
+    if a.on_topic and not m.get("topic_ok", True):
+        out.append(f"偏离侧重点：{m.get('off_topic', [])[:2]}")
+    return out
+
+
+def draft_aggregate(ms: Sequence[dict]) -> dict[str, float | int | None]:
+    """Draft figures over a variant's cells (issue 17): facts used (micro), invented incidents,
+    the longest copy, share of drafts in the length range and on topic."""
+    drafts = [m for m in ms if "facts_total" in m]
+    if not drafts:
+        return {}
+    facts = sum(m["facts_total"] for m in drafts)
+    return {
+        "facts_used_rate": _ratio(facts - sum(len(m["facts_unused"]) for m in drafts), facts),
+        "invented_incidents": sum(m.get("invented_incidents", 0) for m in drafts),
+        "longest_copy_max": max((m.get("longest_copy") or {}).get("chars", 0) for m in drafts),
+        "length_in_range_rate": _mean(float(bool((m.get("length") or {}).get("in_range"))) for m in drafts),
+        "topic_ok_rate": _mean(float(m["topic_ok"]) for m in drafts if m.get("topic_ok") is not None),
+    }
 
 
 # --- aggregates and thresholds --------------------------------------------------------
@@ -169,7 +203,10 @@ def aggregate(cells: Sequence[dict]) -> dict[str, float | int | None]:
     citations = sum(m.get("citations", 0) for m in ms)
     bad = sum(len(m.get("citation_problems", [])) for m in ms)
     structure = [
-        float(m["structure_ok"][c["structure"]]) for c, m in zip(cells, ms, strict=True) if c.get("structure")
+        # a cell that errored has no structure: it counts as not structured, never as a crash
+        float(m.get("structure_ok", {}).get(c["structure"], False))
+        for c, m in zip(cells, ms, strict=True)
+        if c.get("structure")
     ]
     latencies = [m.get("latency_s") for m in ms if m.get("latency_s") is not None]
     return {
@@ -184,10 +221,12 @@ def aggregate(cells: Sequence[dict]) -> dict[str, float | int | None]:
         "key_figure_coverage": _mean(m.get("key_figure_coverage") for m in ms),
         "structure_ok": _mean(structure),
         "unsupported_figures": sum(m.get("unsupported_figures", 0) for m in ms),
+        "figures_misbound": sum(m.get("figures_misbound", 0) for m in ms),
         "latency_mean_s": _mean(latencies),
         "latency_max_s": round(max(latencies), 3) if latencies else None,
         "prompt_tokens": _sum(m.get("prompt_tokens") for m in ms),
         "completion_tokens": _sum(m.get("completion_tokens") for m in ms),
+        **draft_aggregate(ms),
     }
 
 

@@ -32,6 +32,12 @@ METRICS = (
     "latency_max_s",
     "prompt_tokens",
     "completion_tokens",
+    # drafts (issue 17)
+    "facts_used_rate",
+    "invented_incidents",
+    "longest_copy_max",
+    "length_in_range_rate",
+    "topic_ok_rate",
 )
 
 Text = str | list[str]  # a list means "any of these"
@@ -61,6 +67,13 @@ class Assertions(_Strict):
     no_redaction: bool | None = None
     placeholders_listed: bool | None = None
     min_key_figure_coverage: float | None = None
+    # drafts: every user fact used as given; no invented incident/outcome; no run longer than
+    # this copied from a single past report; length within the corpus' range; points on topic
+    facts_used: bool | None = None
+    max_invented_incidents: int | None = None
+    max_longest_copy: int | None = None
+    length_in_range: bool | None = None
+    on_topic: bool | None = None
 
     def merged(self, defaults: Assertions) -> Assertions:
         """Case values win; unset case values fall back to the suite defaults."""

@@ -8,9 +8,11 @@ checker's verdict counts). Observations are what the cache stores.
 from __future__ import annotations
 
 import inspect
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from eval.metrics import (
     citation_problems,
@@ -30,6 +32,9 @@ from rag.grounding.draft_guard import PLACEHOLDER
 from rag.index.index import Index
 from rag.llm.base import LLM
 from rag.settings import Settings
+
+if TYPE_CHECKING:
+    from rag.drafting.section import DraftRequest
 
 PASSAGE_CHARS = 300  # passages are kept short in run files; the index holds the full text
 
@@ -84,13 +89,17 @@ def _check_metrics(cell: Cell, text: str, sources: Sources) -> tuple[dict, dict]
     metrics = {
         "figures_checked": result.figures_checked,
         "unsupported_figures": result.figures_checked - result.figures_found,
+        # of those, figures the sources give for another subject or with another qualifier
+        "figures_misbound": result.figures_misbound,
         "figure_precision": result.figure_precision,
         "support_rate": result.support_rate,
         "check_s": round(result.seconds, 3),
     }
     summary = {
         "judge": result.judge,
-        "counts": {v: result.count(v) for v in ("supported", "unsupported", "figure_mismatch")},
+        "counts": {
+            v: result.count(v) for v in ("supported", "unsupported", "figure_misbound", "figure_mismatch")
+        },
         "sentences": [
             {"text": s.text, "verdict": s.verdict, "score": round(s.score, 3)} for s in result.sentences
         ],
@@ -178,6 +187,9 @@ def _draft(cell: Cell) -> dict:
             "citations": data["citations"],
             "style": result.style,
             "exemplars": [f"{p.chunk.report_title} {p.chunk.start}-{p.chunk.end}" for p in result.exemplars],
+            "plan": data["plan"],
+            "inventions": data["inventions"],
+            "copies_removed": data["copies_removed"],
             "prompt_id": result.prompt_id,
             "prompt_hash": result.prompt_hash,
             "model": result.model,
@@ -189,14 +201,46 @@ def _draft(cell: Cell) -> dict:
             "figure_precision": (checked - len(missing)) / checked if checked else None,
             "citations": n_cit,
             "citation_problems": problems,
+            "citations_duplicated": len(data["citations"]) - len({c["chunk_id"] for c in data["citations"]}),
             "structure": counts,
             "structure_ok": structure_ok,
             "redaction_marks": redaction_marks(text),
             "placeholders": len(data["placeholders"]),
             "placeholders_unlisted": unlisted_placeholders(text, data["placeholders"]),
             "latency_s": round(latency, 3),
+            **draft_checks(cell.index, req, text),
         },
         "check": {},
+    }
+
+
+def draft_checks(index: Index, req: DraftRequest, text: str) -> dict:
+    """Issue 17's checks of a draft, measured here on the final text (not read from the draft's
+    own report): facts used as given, invented incidents/outcomes, the longest run copied from a
+    single past report of the corpus, length within the corpus' range, points on the topic."""
+    from rag.drafting.copying import corpus_reports, longest_copy
+    from rag.drafting.facts import facts_unused
+    from rag.drafting.incidents import find_inventions
+    from rag.drafting.plan import on_topic
+    from rag.drafting.style import section_profile
+
+    profile = section_profile(index, req.kind, req.role)
+    chars = len(re.sub(r"\s", "", text))
+    hi = max(profile.max_kind, profile.floor)
+    points = [line for line in text.split("\n") if line.strip()]
+    # a point carrying a user's fact is on the user's topic by the user's choice
+    own = [p for p in points if any(f.strip() and f.strip().rstrip("。") in p for f in req.facts)]
+    off = [p for p in points if p not in own and not on_topic(p, req.topic)] if req.topic else []
+    invented = find_inventions(text, req.facts, req.kind)
+    return {
+        "facts_total": len([f for f in req.facts if f.strip()]),
+        "facts_unused": facts_unused(req.facts, text),
+        "invented_incidents": len(invented),
+        "invented_list": invented,
+        "longest_copy": longest_copy(text, corpus_reports(index), req.facts).to_json(),
+        "length": {"chars": chars, "min": profile.floor, "max": hi, "in_range": profile.floor <= chars <= hi},
+        "topic_ok": (len(off) <= len(points) // 3) if req.topic else None,
+        "off_topic": off,
     }
 
 

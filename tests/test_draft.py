@@ -8,6 +8,7 @@ import pytest
 from rag.drafting.section import (
     DraftError,
     DraftRequest,
+    DraftResult,
     draft,
     draft_stream,
     find_exemplars,
@@ -69,14 +70,17 @@ def test_exemplars_match_section_type_and_prefer_role(index: Index) -> None:
     assert exemplars[0].chunk.role == "副乡长"
 
 
-def test_prompt_carries_facts_style_and_fenced_exemplars(index: Index) -> None:
-    llm = ScriptedLLM(default="一是责任落实不到位。")
-    draft(index, llm, REQ)
-    system, user = llm.calls[-1][0]["content"], llm.calls[-1][-1]["content"]
-    assert "全年开展安全生产检查26次" in user
-    assert "<<<资料 1 开始>>>" in user and "安全生产" in user
-    assert "【待补充" in system
-    assert "一是" in system or "（一）" in system
+def test_each_point_is_one_short_prompt_and_the_fact_is_written_by_code(index: Index) -> None:
+    llm = ScriptedLLM(default="隐患整改闭环管理还不够到位。")
+    result = draft(index, llm, REQ)
+    assert len(llm.calls) == len(result.plan) >= 3  # one short job per planned point
+    system, first = llm.calls[0][0]["content"], llm.calls[0][-1]["content"]
+    assert "虽然全年开展安全生产检查26次，但" in first  # the fact, framed for 存在问题
+    assert "不写任何数字" in system
+    # exemplars teach the plan, never their words: no colleague's text in any prompt
+    assert not any("<<<资料" in m["content"] for call in llm.calls for m in call)
+    assert result.text.startswith("一是虽然全年开展安全生产检查26次，但隐患整改闭环管理还不够到位。")
+    assert result.plan[0]["source"] == "fact" and result.facts_unused == ()
 
 
 def test_house_style_follows_exemplars(index: Index) -> None:
@@ -109,8 +113,13 @@ def test_revision_edits_previous_draft_from_history(index: Index) -> None:
 
 def test_stream_yields_pieces_then_result(index: Index) -> None:
     events = list(draft_stream(index, ScriptedLLM(default="一是问题一。二是问题二。", chunk_chars=2), REQ))
-    assert sum(isinstance(e, str) for e in events) >= 3
-    assert events[-1].text == "一是问题一。二是问题二。"
+    pieces = [e for e in events if isinstance(e, str)]
+    assert len(pieces) >= 3 and isinstance(events[-1], DraftResult)
+    assert "".join(pieces).startswith("一是虽然全年开展安全生产检查26次，但")
+    lines = events[-1].text.split("\n")
+    # a point's own 一是/二是 list is folded into the point: one marker per line, in order
+    assert lines[0] == "一是虽然全年开展安全生产检查26次，但问题一。问题二。"
+    assert [line[:2] for line in lines] == [f"{n}是" for n in "一二三四五六七八九十"][: len(lines)]
 
 
 def test_unknown_section_is_a_clear_error(index: Index) -> None:
@@ -126,9 +135,10 @@ def test_outline_has_the_skeleton_and_no_figures(index: Index) -> None:
 
 
 def test_echoed_prompt_fences_are_removed(index: Index) -> None:
-    echo = "<<<资料 1 开始>>>\n来源：乡长·问题\n一是责任落实不到位。\n<<<资料 1 结束>>>"
+    echo = "<<<资料 1 开始>>>\n来源：乡长·问题\n责任落实不到位。\n<<<资料 1 结束>>>"
     result = draft(index, ScriptedLLM(default=echo), REQ)
-    assert result.text == "一是责任落实不到位。" and result.placeholders == ()
+    assert result.text.startswith("一是虽然全年开展安全生产检查26次，但责任落实不到位。")
+    assert "<<<" not in result.text and "来源" not in result.text and result.placeholders == ()
 
 
 def test_draft_exports_to_docx(tmp_path) -> None:

@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -68,3 +69,37 @@ def test_rag_draft_safety_problems_section_keeps_only_the_users_figures(e5_seed_
     for c in out["citations"]:  # citations point at exact exemplar spans
         body = e5_seed_index.store.report_text(c["source"], c["report_index"])
         assert body[c["start"] : c["end"]] == c["quote"]
+
+
+# ≤ 3 cases of eval/suites/draft.yaml on the embedded model (the whole suite runs on the scripted
+# model in tests/test_draft_suite.py; the full real-model run is `rag eval run … --json`, see README).
+REAL_CASES = ("deputy-safety-problems", "organization-education-problems", "village-collective-achievements")
+
+
+def test_draft_suite_subset_on_the_embedded_model(tmp_path) -> None:
+    require("llama_cpp")
+    from eval.runner import run_suite, suite_index, suite_settings
+    from eval.suite import load_suite
+    from rag.settings import Settings
+
+    suite = load_suite(Path(__file__).resolve().parent.parent / "eval" / "suites" / "draft.yaml")
+    subset = suite.model_copy(update={"cases": [c for c in suite.cases if c.id in REAL_CASES]})
+    assert len(subset.cases) == len(REAL_CASES)
+    settings = Settings(model_cache_dir=model_cache_dir())
+    # the suite's own corpus (seeds + fixture reports, e5): its sections set the length range
+    index = suite_index(subset, suite_settings(subset, settings), tmp_path)
+    run = run_suite(
+        subset,
+        settings,
+        index=index,
+        variants={"draft": ["default"]},
+        runs_dir=tmp_path,
+        use_cache=False,
+    )
+    for cell in run.cells:
+        m = cell["metrics"]
+        print(f"\n{cell['case']}: {m['latency_s']}s, length {m['length']}, copy {m['longest_copy']['chars']}")
+        print(cell["text"])
+        assert m["facts_unused"] == [] and m["unsupported_figures"] == 0, cell["failures"]
+        assert m["invented_incidents"] == 0 and m["longest_copy"]["chars"] <= 20, cell["failures"]
+        assert m["length"]["in_range"] and cell["metrics"]["structure_ok"]["any"], cell["failures"]

@@ -1,10 +1,14 @@
 """Drafting report sections by chat, grounded in exemplars and the user's own facts.
 
-retrieve exemplars of the same section type (role/level/year aware) → prompt with the
-house style of that section type → generate → ``guard_draft`` replaces every figure,
-date, name or place that is neither in the user's facts nor in an exemplar with a
-visible placeholder → per-sentence citations to exemplar spans that were reused.
-A revision request edits the previous draft (taken from the chat history).
+retrieve exemplars of the same section type (role/level/year aware) → the corpus' house style
+and length range for that type and role (``style``) → plan the points in code (``plan``: one per
+user fact, on-topic exemplar points, topic aspects) → write each point in one short call
+(``write``; the fact is written by code, framed for the section) → check each point (invented
+incidents and praise out, ``incidents``; clauses copied from one colleague's report out,
+``copying``) → ``guard_draft`` replaces every unsupported figure, date, name or place with a
+visible placeholder → ``facts_unused``, ``longest_copy``, length, citations (each exemplar once).
+A revision request edits the previous draft (taken from the chat history) in one call, then a
+fact it dropped gets a point of its own.
 """
 
 from __future__ import annotations
@@ -12,13 +16,19 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from rag.drafting.copying import Report, copied_runs, corpus_reports, drop_copied_clauses, longest_copy
+from rag.drafting.facts import facts_unused
+from rag.drafting.incidents import INCIDENT_LABELS, remove_inventions
+from rag.drafting.plan import Point, extra_point, fact_point, on_topic, plan_points
+from rag.drafting.style import STYLE_ENUM, STYLE_NUMBERED, SectionProfile, section_profile
+from rag.drafting.write import clean_output, marker, shape, trim_to, write_point
 from rag.grounding.citations import Citation, best_span, overlap, split_sentences, strip_citations
 from rag.grounding.draft_guard import guard_draft
 from rag.index.index import Index
 from rag.llm.base import LLM
-from rag.prompts import format_passages, load_prompt
+from rag.prompts import load_prompt
 from rag.retrieval import hybrid_search
 from rag.schema import Passage
 
@@ -87,6 +97,16 @@ class DraftResult:
     prompt_hash: str
     model: str
     timing: dict[str, float | None] = field(default_factory=dict)
+    # The user's facts the draft does not state as given: a warning, never silently dropped.
+    facts_unused: tuple[str, ...] = ()
+    # The longest run copied from a single past report (boilerplate shared by ≥2 reports is
+    # exempt): {"chars", "text", "source", "report_index", "report_title"}.
+    longest_copy: dict = field(default_factory=dict)
+    # {"chars", "min", "max", "in_range", …the SectionProfile}: the corpus' range for the kind.
+    length: dict = field(default_factory=dict)
+    plan: tuple[dict, ...] = ()  # the points written, in order (rag.drafting.plan.Point)
+    inventions: tuple[dict, ...] = ()  # invented incidents/outcomes/praise dropped or replaced
+    copies_removed: tuple[str, ...] = ()  # clauses dropped as copied from one colleague's report
 
     def to_json(self) -> dict:
         return {
@@ -108,6 +128,12 @@ class DraftResult:
             "prompt_hash": self.prompt_hash,
             "model": self.model,
             "timing": self.timing,
+            "facts_unused": list(self.facts_unused),
+            "longest_copy": self.longest_copy,
+            "length": self.length,
+            "plan": list(self.plan),
+            "inventions": list(self.inventions),
+            "copies_removed": list(self.copies_removed),
         }
 
 
@@ -148,14 +174,6 @@ def _excerpt(text: str, limit: int) -> str:
         return text
     cut = max(text.rfind(mark, 0, limit) for mark in "。；")
     return text[: cut + 1] if cut > limit // 3 else text[:limit]
-
-
-_FENCE_ECHO = re.compile(r"^\s*(?:<<<资料.*?>>>|来源：.*)\s*$", re.M)
-
-
-def clean_output(text: str) -> str:
-    """Drop fence markers and source lines a small model may echo from the prompt."""
-    return re.sub(r"\n{3,}", "\n\n", _FENCE_ECHO.sub("", text)).strip()
 
 
 def is_revision(message: str, history: Sequence[Mapping[str, str]] | None) -> bool:
@@ -205,72 +223,215 @@ def draft_stream(
     history: Sequence[Mapping[str, str]] | None = None,
     variant: str = "default",
 ) -> Iterator[str | DraftResult]:
-    """Yield the model's text as it streams, then the guarded DraftResult.
+    """Yield the draft's text as it is written, then the checked DraftResult.
 
-    The streamed pieces are the raw draft; the final result's ``text`` is the one
-    to show and keep (placeholders in place of unsupported specifics)."""
-    req.kind  # noqa: B018 - validate the section name before any work
+    A new section is planned in code (``rag.drafting.plan``: one point per fact, on-topic
+    exemplar points, topic aspects) and written one short point at a time; a revision edits the
+    previous draft in one call, then a fact it dropped gets a point of its own. The streamed
+    pieces are the raw draft; the result's ``text`` is the one to show and keep."""
+    kind = req.kind  # validate the section name before any work
     t0 = time.perf_counter()
-    exemplars = find_exemplars(index, req)
-    style = house_style(exemplars)
-    year = f"{req.year}年" if req.year else "本年度"
-    if message and is_revision(message, history):
-        prompt = load_prompt(index.settings, "draft_revise", "default")
+    settings = index.settings
+    exemplars = find_exemplars(index, req, k=3)
+    profile = section_profile(index, kind, req.role)
+    style = profile.style if profile.style_from != "none" else _style_of(exemplars)
+    style_text = _STYLE_NUMBERED if style == STYLE_NUMBERED else _STYLE_ENUM
+    target, n_points = shape(profile, req)
+    point_prompt = load_prompt(settings, "draft", variant)
+    retrieval_s = time.perf_counter() - t0
+    revision = bool(message) and is_revision(message, history)
+    checks = _Checks(req, corpus_reports(index))
+    plan: list[Point] = []
+    if revision:
+        prompt = load_prompt(settings, "draft_revise", "default")
         messages = prompt.render(
             role=req.role,
             section=req.section,
-            style=style,
+            style=style_text,
             facts=_facts_text(req.facts),
             previous=_previous_draft(history or []),
             instruction=message,
         )
+        pieces: list[str] = []
+        max_tokens = max(settings.max_tokens, int(target * 1.6))
+        for piece in llm.stream(messages, max_tokens=max_tokens, temperature=settings.temperature):
+            pieces.append(piece)
+            yield piece
+        lines = [checks.point(x) for x in clean_output("".join(pieces)).split("\n") if x.strip()]
+        unused = facts_unused(req.facts, "\n".join(lines))
+        missing = [fact_point(kind, req.topic, f) for f in unused]
+        if missing:
+            yield "\n"
+        for point in missing:  # a revision pass places each fact the rewrite dropped
+            plan.append(point)
+            mark = marker(style, len(lines))
+            body = yield from write_point(llm, point_prompt, req, point, 60, mark, settings)
+            lines.append(checks.point(mark + body))
+        prompt_used = prompt
     else:
-        prompt = load_prompt(index.settings, "draft", variant)
-        topic = " ".join(x for x in (req.topic, message) if x)
-        messages = prompt.render(
-            role=req.role,
-            year=year,
-            section=req.section,
-            topic=topic,
-            style=style,
-            length=req.length,
-            facts=_facts_text(req.facts),
-            exemplars=format_passages([(_label(p), _excerpt(p.chunk.text, 220)) for p in exemplars]),
-        )
-    retrieval_s = time.perf_counter() - t0
-    pieces: list[str] = []
-    settings = index.settings
-    max_tokens = max(settings.max_tokens, int(req.length * 1.6))
-    for piece in llm.stream(messages, max_tokens=max_tokens, temperature=settings.temperature):
-        pieces.append(piece)
-        yield piece
-    raw = clean_output("".join(pieces))
+        # The chat message ("写存在问题部分") is no topic unless the form gave none.
+        topic = req.topic or (message if len(message) <= 12 else "")
+        planned = plan_points(kind, topic, req.facts, exemplars, n_points)
+        chars = max(40, min(300, target // max(1, len(planned))))
+        lines, plan, tried = [], [], list(planned)
+        queue = list(planned)
+        while queue:
+            point = queue.pop(0)
+            mark = marker(style, len(lines))
+            body = yield from write_point(llm, point_prompt, req, point, chars, mark, settings)
+            if body:  # empty: the model gave nothing usable for an aspect point
+                plan.append(point)
+                lines.append(checks.point(mark + _anchor(body, point, topic)))
+            short = not queue and sum(map(len, lines)) < profile.floor and len(tried) < 10
+            extra = extra_point(kind, req.topic, tried) if short else None
+            if extra is not None:  # shorter than any real section of its kind: one more point
+                tried.append(extra)
+                queue.append(extra)
+        prompt_used = point_prompt
+    raw = "\n".join(lines)
+    revised_from = _previous_draft(history or []) if revision else ""
+    result = _finish(llm, req, raw, exemplars, plan, profile, revised_from, checks)
+    yield replace(
+        result,
+        style=style_text,
+        prompt_id=prompt_used.id,
+        prompt_hash=prompt_used.hash,
+        timing=result.timing
+        | {"retrieval_s": round(retrieval_s, 3), "total_s": round(time.perf_counter() - t0, 3)},
+    )
+
+
+@dataclass
+class _Checks:
+    """Each point is checked as soon as it is written (so a point emptied by the checks counts
+    short and the section gets another): invented incidents/outcomes/praise and copied clauses out."""
+
+    req: DraftRequest
+    reports: list[Report]
+    inventions: list[dict] = field(default_factory=list)
+    copies_removed: list[str] = field(default_factory=list)
+
+    def point(self, line: str) -> str:
+        line, found = remove_inventions(line, self.req.facts, self.req.kind)
+        self.inventions += [i.to_json() for i in found]
+        line, removed = drop_copied_clauses(line, copied_runs(line, self.reports, self.req.facts))
+        self.copies_removed += removed
+        return line
+
+
+def _finish(
+    llm: LLM,
+    req: DraftRequest,
+    raw: str,
+    exemplars: Sequence[Passage],
+    plan: Sequence[Point],
+    profile: SectionProfile,
+    previous: str,
+    checks: _Checks,
+) -> DraftResult:
+    """Check the written draft: inventions out, copies out, unsupported specifics to
+    placeholders, length within the corpus' range; then facts_unused, longest_copy, citations."""
+    # Again over the final lines: a revision's extra points and any line the loop built.
+    text = "\n".join(checks.point(line) for line in raw.split("\n"))
+    text = trim_to(text, max(profile.max_kind, profile.floor), plan)
     # The request's year is a fact the user gave; in a revision, so is the previous
     # draft (already guarded, possibly edited by the user).
-    allowed = [*req.facts, f"{req.year}年" if req.year else ""]
-    if history and is_revision(message, history):
-        allowed.append(_previous_draft(history))
-    guarded = guard_draft(raw, allowed, exemplars)
-    citations = _exemplar_citations(guarded.text, exemplars)
+    allowed = [*req.facts, f"{req.year}年" if req.year else "", previous]
+    guarded = guard_draft(text, allowed, exemplars)
+    placeholders = [_retag(p.to_json()) for p in guarded.placeholders]
+    cited = _plan_citations(guarded.text, plan, exemplars) + _exemplar_citations(guarded.text, exemplars)
+    citations = _dedupe(cited)
     done = llm.last_completion
-    yield DraftResult(
+    chars = len(re.sub(r"\s", "", guarded.text))
+    return DraftResult(
         text=guarded.text,
         raw_text=raw,
         request=req,
         exemplars=tuple(exemplars),
         citations=tuple(citations),
-        placeholders=tuple(p.to_json() for p in guarded.placeholders),
+        placeholders=tuple(placeholders),
         unsupported=(),  # every unsupported specific became a placeholder
-        style=style,
-        prompt_id=prompt.id,
-        prompt_hash=prompt.hash,
+        style="",
+        prompt_id="",
+        prompt_hash="",
         model=llm.model_id,
-        timing={
-            "retrieval_s": round(retrieval_s, 3),
-            "total_s": round(time.perf_counter() - t0, 3),
-            "first_token_s": done.first_token_seconds if done else None,
+        timing={"first_token_s": done.first_token_seconds if done else None},
+        facts_unused=tuple(facts_unused(req.facts, guarded.text)),
+        longest_copy=longest_copy(guarded.text, checks.reports, req.facts).to_json(),
+        length={
+            "chars": chars,
+            "min": profile.floor,
+            "max": max(profile.max_kind, profile.floor),
+            "in_range": profile.floor <= chars <= max(profile.max_kind, profile.floor),
+            **profile.to_json(),
         },
+        plan=tuple(p.to_json() for p in plan),
+        inventions=tuple(checks.inventions),
+        copies_removed=tuple(checks.copies_removed),
     )
+
+
+def _anchor(body: str, point: Point, topic: str) -> str:
+    """A point written for the topic that does not name it is framed by it (在安全生产工作中，…):
+    the section stays on its 侧重点 even where a small model drifts into generalities."""
+    if not topic or point.source == "fact" or on_topic(body, topic) or body.startswith("【"):
+        return body
+    return f"在{topic}工作中，{body}"
+
+
+def _style_of(exemplars: Sequence[Passage]) -> str:
+    return STYLE_NUMBERED if house_style(exemplars) == _STYLE_NUMBERED else STYLE_ENUM
+
+
+def _retag(placeholder: dict) -> dict:
+    """A gap left where an invented incident was is an ``incident`` placeholder, not the model's."""
+    if placeholder["kind"] == "model" and placeholder["label"] in INCIDENT_LABELS:
+        return placeholder | {"kind": "incident"}
+    return placeholder
+
+
+def _plan_citations(text: str, plan: Sequence[Point], exemplars: Sequence[Passage]) -> list[Citation]:
+    """A point that follows an exemplar's point cites that point's heading in the exemplar."""
+    out = []
+    sentences = split_sentences(text)
+    lines = text.split("\n")
+    offsets = [sum(len(x) + 1 for x in lines[:i]) for i in range(len(lines))]
+    for i, point in enumerate(plan):
+        if point.exemplar is None or i >= len(lines) or point.exemplar > len(exemplars):
+            continue
+        p = exemplars[point.exemplar - 1]
+        at = p.chunk.text.find(point.heading)
+        if at < 0:
+            continue
+        idx = next((k for k, (s, e) in enumerate(sentences) if s <= offsets[i] < e), 0)
+        start = p.chunk.start + at
+        c = p.chunk
+        out.append(
+            Citation(
+                point.exemplar,
+                c.chunk_id,
+                c.report_title,
+                c.source,
+                c.report_index,
+                point.heading,
+                start,
+                start + len(point.heading),
+                idx,
+                auto=True,
+            )
+        )
+    return out
+
+
+def _dedupe(citations: Sequence[Citation]) -> list[Citation]:
+    """Each exemplar listed once (its first citation)."""
+    seen: set[str] = set()
+    out = []
+    for c in citations:
+        if c.chunk_id not in seen:
+            seen.add(c.chunk_id)
+            out.append(c)
+    return out
 
 
 def draft(index: Index, llm: LLM, req: DraftRequest, **kwargs) -> DraftResult:
