@@ -26,8 +26,7 @@ from rag.brief.markdown import (
     to_markdown,
 )
 from rag.brief.schema import Brief
-from rag.deliver.draft_evidence import COLUMNS as DRAFT_COLUMNS
-from rag.deliver.draft_evidence import PLACEHOLDER_COLUMNS, DraftEvidence, from_result
+from rag.deliver.draft_evidence import PLACEHOLDER_COLUMNS, DraftEvidence, from_result, report_evidence
 from rag.deliver.errors import ExportError
 from rag.deliver.fonts import FontReport, font_report
 from rag.deliver.gbt9704 import BODY_PT, apply_layout, set_font, title_paragraph
@@ -133,6 +132,8 @@ def _brief_evidence_cells(n: int, row: EvidenceRow) -> dict[str, str]:
 _BRIEF_DOCX_COLUMNS = ("序号", "综述表述", "出处", "原句", "数据与结论", "核对")
 _BRIEF_DOCX_WIDTHS = (9, 44, 22, 47, 22, 12)  # mm, 156 in all
 _DRAFT_DOCX_WIDTHS = (9, 40, 16, 42, 19, 18, 12)
+_REPORT_DOCX_WIDTHS = (9, 14, 36, 14, 38, 17, 16, 12)  # with the 部分 column of a whole report
+_SIGNATURE = re.compile(r"^(述职人|汇报人|报告人)[：:]")
 _PLACEHOLDER_DOCX_WIDTHS = (9, 45, 18, 30, 34, 20)
 
 
@@ -217,7 +218,7 @@ def write_brief(brief: Brief, path: str | Path) -> Path:
 
 def draft_tables(evidence: DraftEvidence) -> list[tuple[str, Sequence[str], list[dict[str, str]]]]:
     return [
-        ("起草依据", DRAFT_COLUMNS, [r.cells(n) for n, r in enumerate(evidence.rows, 1)]),
+        ("起草依据", evidence.columns, [r.cells(n) for n, r in enumerate(evidence.rows, 1)]),
         ("待补充", PLACEHOLDER_COLUMNS, [p.cells(n) for n, p in enumerate(evidence.open_placeholders, 1)]),
     ]
 
@@ -283,13 +284,17 @@ def draft_to_docx(title: str, text: str, path: str | Path, *, evidence: DraftEvi
             document.add_heading(line, level=int(style[-1]))
             continue
         p = document.add_paragraph()
-        p.paragraph_format.first_line_indent = Pt(BODY_PT * 2)
+        if _SIGNATURE.match(line):  # the signer's line of a whole report stands right
+            p.alignment = 2
+        else:
+            p.paragraph_format.first_line_indent = Pt(BODY_PT * 2)
         _text_runs(p, line)
     if evidence is not None:
         _appendix_heading(document, DRAFT_EVIDENCE_TITLE)
         _evidence_intro(document, _DRAFT_NOTE + "“核对”栏留给审核人填写。")
         (_, columns, rows), (_, ph_columns, ph_rows) = draft_tables(evidence)
-        docx_table(document, columns, rows, _DRAFT_DOCX_WIDTHS)
+        widths = _REPORT_DOCX_WIDTHS if len(columns) == len(_REPORT_DOCX_WIDTHS) else _DRAFT_DOCX_WIDTHS
+        docx_table(document, columns, rows, widths)
         document.add_heading(f"待补充事项（{len(ph_rows)}处）", level=2)
         if ph_rows:
             docx_table(document, ph_columns, ph_rows, _PLACEHOLDER_DOCX_WIDTHS)
@@ -343,6 +348,25 @@ def write_draft_package(result, out_dir: str | Path, title: str = "") -> dict[st
     }
 
 
+def write_report_package(report, out_dir: str | Path, title: str = "") -> dict[str, Path]:
+    """A whole report (rag/drafting/report.py ReportResult or its JSON) as .docx, headings
+    一、… per section and the closing lines, with the evidence of every section appended; the
+    evidence as .xlsx and .csv."""
+    get = report.get if isinstance(report, dict) else lambda k, d=None: getattr(report, k, d)
+    title = title or get("title") or "述职报告"
+    text = get("text") or ""
+    if not text.strip():
+        raise ExportError("整篇报告没有正文：请先起草")
+    evidence = report_evidence(report, title)
+    out_dir = Path(out_dir)
+    stem = file_stem(title, "述职报告")
+    return {
+        "docx": draft_to_docx(title, text, out_dir / f"{stem}.docx", evidence=evidence),
+        "xlsx": write_draft_evidence(evidence, out_dir / f"{stem}（核对表）.xlsx"),
+        "csv": write_draft_evidence(evidence, out_dir / f"{stem}（核对表）.csv"),
+    }
+
+
 def fonts_note(report: FontReport | None = None) -> str:
     """Which declared fonts this machine lacks, and why they are not bundled ("" when none)."""
     return (report or font_report()).note()
@@ -361,4 +385,5 @@ __all__ = [
     "write_brief_package",
     "write_draft_evidence",
     "write_draft_package",
+    "write_report_package",
 ]

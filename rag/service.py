@@ -144,6 +144,13 @@ class Service:
     ) -> Iterator[str | DraftResult]:
         return draft_stream(self.index, self.llm, req, message=message, history=history, variant=variant)
 
+    def draft_report_stream(self, req, *, variant: str = "default") -> Iterator:
+        """A whole report (rag.drafting.report.ReportRequest), section by section."""
+        from rag.drafting.report import report_stream
+
+        req.validate()  # a bad outline fails before the stream starts (HTTP 400, not an SSE error)
+        return report_stream(self.index, self.llm, req, variant=variant)
+
     def summarize(
         self,
         what: Path | Sequence[Report],
@@ -305,6 +312,15 @@ class Service:
 
         export_id, path = self._new_export_dir()
         return Export(export_id, write_draft_package(result, path, title), font_report())
+
+    def export_report(self, report, title: str = "") -> Export:
+        """A whole report (a ReportResult or its JSON) as .docx with the evidence of every
+        section, and the evidence as .xlsx and .csv."""
+        from rag.deliver.fonts import font_report
+        from rag.export import write_report_package
+
+        export_id, path = self._new_export_dir()
+        return Export(export_id, write_report_package(report, path, title), font_report())
 
     def export_file(self, export_id: str, name: str) -> Path:
         """A file of an earlier export; only names inside that export's folder resolve."""

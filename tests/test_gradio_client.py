@@ -94,3 +94,26 @@ def test_eval_run_then_browse_and_compare_past_runs(served, tmp_path: Path) -> N
     assert "找不到评测运行" in missing
     outside, _ = client.predict("../../etc/passwd", api_name="/eval_show")  # only runs_dir is read
     assert "找不到评测运行" in outside
+
+
+def test_whole_report_through_the_ui_event(served) -> None:
+    """The 起草 tab's 整篇报告 as an API client calls it: the last update carries the report,
+    its .docx (every heading, the closing line) and the evidence files."""
+    _, client = served
+    facts = ("", "整改隐患37处", "", "力争新建蔬菜大棚20个")
+    outline = ["存在问题", "下步打算"]
+    progress, body, _, placeholders, sources, docx_path, xlsx_path, csv_path, _ = client.predict(
+        "副乡长", 2024, "安全生产", "default", outline, "李四", "", *facts, api_name="/draft_report"
+    )
+    assert "已完成 2 个部分" in progress
+    assert "<div class='placeholders'>" in placeholders and "<div class='citations'>" in sources
+    assert body.index("一、存在问题") < body.index("二、下步打算") and "三、" not in body
+    paragraphs = [p.text for p in docx.Document(docx_path).paragraphs if p.text.strip()]
+    assert paragraphs[0] == "副乡长2024年述职报告"
+    assert paragraphs.index("一、存在问题") < paragraphs.index("二、下步打算")
+    assert "以上述职，不妥之处，敬请批评指正。" in paragraphs and "述职人：李四" in paragraphs
+    assert Path(xlsx_path).suffix == ".xlsx" and Path(csv_path).suffix == ".csv"
+    empty = client.predict(
+        "副乡长", 2024, "", "default", [], "", "", "", "", "", "", api_name="/draft_report"
+    )
+    assert "提纲为空" in empty[0]

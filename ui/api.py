@@ -113,6 +113,41 @@ class DraftBody(BaseModel):
     stream: bool = True
 
 
+class ReportSectionBody(BaseModel):
+    section: str
+    facts: list[str] = Field(default_factory=list)
+    topic: str = ""
+
+
+class DraftReportBody(BaseModel):
+    """A whole report: the outline (sections in order, each with its facts), then the closing."""
+
+    role: str
+    year: int | None = None
+    topic: str = ""
+    sections: list[ReportSectionBody] = Field(
+        default_factory=lambda: [
+            ReportSectionBody(section=s) for s in ("履职情况", "存在问题", "原因分析", "下步打算")
+        ]
+    )
+    length: int = 400
+    name: str = ""
+    closing: str = ""
+    variant: str = "default"
+    stream: bool = True
+    export: bool = True  # write the .docx and evidence files; the result carries their downloads
+
+
+class ReportExportBody(BaseModel):
+    """A whole report as ``POST /api/draft/report`` returned it (sections' ``text`` may be edited)."""
+
+    title: str = ""
+    text: str = Field(min_length=1)
+    sections: list[dict[str, Any]] = Field(default_factory=list)
+    closing: list[str] = Field(default_factory=list)
+    format: Literal["json", "docx", "xlsx", "csv"] = "docx"
+
+
 def _sse(event: str, data: Any) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
@@ -126,6 +161,36 @@ def _sse_stream(events: Iterator) -> Iterator[str]:
             else:
                 yield _sse("result", event.to_json())
     except Exception as exc:  # the stream has started: report in-band, keep what was sent
+        status = error_status(exc)
+        if status is None:
+            raise
+        yield _sse("error", {"error": str(exc), "status": status})
+
+
+def _report_events(service: Service, events: Iterator, export: bool) -> Iterator[tuple[str, dict]]:
+    """(SSE event name, data) of a whole report: ``section`` as each starts, ``token`` pieces,
+    ``section_result`` per section, ``result`` with the downloads of its .docx."""
+    from rag.drafting.report import ReportResult, SectionStarted
+
+    current = ""
+    for event in events:
+        if isinstance(event, SectionStarted):
+            current = event.section
+            yield "section", event.to_json()
+        elif isinstance(event, str):
+            yield "token", {"text": event, "section": current}
+        elif isinstance(event, ReportResult):
+            data = event.to_json()
+            yield "result", {**data, **(service.export_report(data).to_json() if export else {})}
+        else:
+            yield "section_result", {**event.to_json(), "section": current}
+
+
+def _report_sse(events: Iterator[tuple[str, dict]]) -> Iterator[str]:
+    try:
+        for name, data in events:
+            yield _sse(name, data)
+    except Exception as exc:
         status = error_status(exc)
         if status is None:
             raise
@@ -203,6 +268,34 @@ def create_router(service: Service) -> APIRouter:
         if body.stream:
             return StreamingResponse(_sse_stream(events), media_type="text/event-stream")
         return _final(events)
+
+    @router.post("/draft/report")
+    def draft_report(body: DraftReportBody):
+        """A whole report, section by section in the outline's order, with the closing line;
+        SSE (``stream``) or one JSON with the whole text, per-section results and downloads."""
+        from rag.drafting.report import DEFAULT_CLOSING, ReportRequest, SectionPlan
+
+        req = ReportRequest(
+            role=body.role,
+            year=body.year,
+            topic=body.topic,
+            sections=tuple(SectionPlan(s.section, tuple(s.facts), s.topic) for s in body.sections),
+            length=body.length,
+            name=body.name,
+            closing=body.closing or DEFAULT_CLOSING,
+        )
+        events = _report_events(service, service.draft_report_stream(req, variant=body.variant), body.export)
+        if body.stream:
+            return StreamingResponse(_report_sse(events), media_type="text/event-stream")
+        return next(data for name, data in events if name == "result")
+
+    @router.post("/draft/report/export")
+    def draft_report_export(body: ReportExportBody):
+        """A whole report as .docx with the evidence of every section, or the evidence alone."""
+        export = service.export_report(body.model_dump(), body.title)
+        if body.format == "json":
+            return export.to_json()
+        return _file(export.files[body.format], body.format)
 
     @router.post("/summarize")
     def summarize(

@@ -14,7 +14,16 @@ from rag.documents.files import SUPPORTED_SUFFIXES
 from rag.drafting.section import DraftRequest, DraftResult
 from rag.retrieval import validate_where
 from rag.service import Service
-from ui.render import CSS, answer_html, citations_html, escape, placeholders_html
+from ui.draft_report import facts_lines, whole_report_panel
+from ui.render import (
+    CSS,
+    answer_html,
+    citations_html,
+    copy_note_html,
+    escape,
+    facts_unused_html,
+    placeholders_html,
+)
 from ui.tab_check import check_tab
 from ui.tabs_more import brief_tab, eval_tab
 
@@ -33,8 +42,7 @@ ROLES = [
 SECTIONS = ["履职情况", "存在问题", "原因分析", "下步打算"]
 
 
-def _facts(text: str) -> tuple[str, ...]:
-    return tuple(line.strip(" -•\t") for line in (text or "").splitlines() if line.strip(" -•\t"))
+_facts = facts_lines
 
 
 def _error_text(exc: Exception) -> str:
@@ -55,7 +63,13 @@ def draft_tab(service: Service) -> None:
             )
             variant = gr.Dropdown(["default", "concise"], value="default", label="提示词变体")
         with gr.Column(scale=3):
-            chat = gr.Chatbot(label="起草对话", height=420, buttons=["copy"], sanitize_html=True)
+            chat = gr.Chatbot(
+                label="起草对话",
+                height=420,
+                buttons=["copy"],
+                sanitize_html=True,
+                placeholder="在下方输入要求，如“写存在问题部分”；草稿出来后可以继续提修改意见",
+            )
             message = gr.Textbox(
                 label="输入要求或修改意见", placeholder="写存在问题部分 / 再精简一些 / 加一条关于意识形态的"
             )
@@ -68,6 +82,7 @@ def draft_tab(service: Service) -> None:
                 evidence_xlsx = gr.File(label="起草依据核对表 .xlsx")
                 evidence_csv = gr.File(label="起草依据核对表 .csv")
             export_note = gr.HTML()
+            unused = gr.HTML()
             placeholders = gr.HTML()
             sources = gr.HTML()
     state = gr.State([])  # the plain-text history (drafts as guarded text), per browser session
@@ -93,10 +108,13 @@ def draft_tab(service: Service) -> None:
                         {"role": "user", "content": msg},
                         {"role": "assistant", "content": event.text},
                     ]
+                    data = event.to_json()
                     yield (
                         history,
                         plain,
-                        event.to_json(),
+                        data,
+                        facts_unused_html(data.get("facts_unused") or [])
+                        + copy_note_html([data.get("longest_copy")]),
                         placeholders_html(event.placeholders),
                         citations_html(event.citations, "参考范文"),
                         "",
@@ -104,16 +122,16 @@ def draft_tab(service: Service) -> None:
                     return
                 streamed += event
                 history[-1]["content"] = escape(streamed) + " ▌"
-                yield history, plain, last_v, "", "", ""
+                yield history, plain, last_v, "", "", "", ""
         except Exception as exc:  # keep what was streamed; say what went wrong
             history[-1]["content"] = escape(streamed) + f"\n\n{_error_text(exc)}"
-            yield history, plain, last_v, "", "", ""
+            yield history, plain, last_v, "", "", "", ""
 
     inputs = [message, chat, state, last, role, section, year, topic, facts, variant]
-    outputs = [chat, state, last, placeholders, sources, message]
+    outputs = [chat, state, last, unused, placeholders, sources, message]
     send.click(respond, inputs, outputs)
     message.submit(respond, inputs, outputs)
-    clear.click(lambda: ([], [], None, "", ""), None, [chat, state, last, placeholders, sources])
+    clear.click(lambda: ([], [], None, "", "", ""), None, [chat, state, last, unused, placeholders, sources])
 
     def do_export(plain, last_v, role_v, section_v, year_v, facts_v):
         drafts = [m["content"] for m in plain if m["role"] == "assistant"]
@@ -135,6 +153,7 @@ def draft_tab(service: Service) -> None:
         [export_file, evidence_xlsx, evidence_csv, export_note],
         api_name="draft_export",
     )
+    whole_report_panel(service, role, year, topic, variant)
 
 
 def draft_export_input(text: str, last: dict | None, role: str, section: str, year, facts) -> dict:
@@ -147,7 +166,9 @@ def draft_export_input(text: str, last: dict | None, role: str, section: str, ye
 
 
 def ask_tab(service: Service) -> None:
-    chat = gr.Chatbot(label="依据资料问答", height=380, sanitize_html=True)
+    chat = gr.Chatbot(
+        label="依据资料问答", height=380, sanitize_html=True, placeholder="提问后，回答逐句标注出处"
+    )
     with gr.Row():
         question = gr.Textbox(label="问题", placeholder="化眉村的茶叶加工厂有多大？", scale=4)
         k = gr.Slider(1, 10, value=4, step=1, label="检索条数", scale=1)

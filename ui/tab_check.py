@@ -9,6 +9,7 @@ from pathlib import Path
 
 import gradio as gr
 
+from rag.documents.files import SUPPORTED_SUFFIXES
 from rag.service import Service
 
 VERDICT_LABELS = {
@@ -27,10 +28,18 @@ def _figure_html(f: dict) -> str:
     where = html.escape(f"{b.get('source')}#{b.get('index')} {b.get('start')}-{b.get('end')}")
     clause = html.escape(b.get("source_clause") or "")
     if b.get("match") == "bound":
-        return f"<li><b>{raw}</b> 原文：{clause} <small>{where}</small></li>"
+        ocr = _ocr_note(f.get("ocr_confidence"))
+        if f.get("ocr_low"):  # read by OCR with low confidence: flagged, not trusted
+            line = f"<b>{raw}</b> 原文：{clause} <small>{where}{ocr}，偏低：未予采信</small>"
+            return f"<li class='unsupported'>{line}</li>"
+        return f"<li><b>{raw}</b> 原文：{clause} <small>{where}{ocr}</small></li>"
     reason = html.escape(b.get("reason") or "")
     line = f"<b>{raw}</b> 所指不符：{reason}<br>原文：{clause} <small>{where}</small>"
     return f"<li class='unsupported'>{line}</li>"
+
+
+def _ocr_note(confidence: float | None) -> str:
+    return "" if confidence is None else f"（OCR识别，置信度 {confidence:.2f}）"
 
 
 def check_html(data: dict) -> str:
@@ -43,13 +52,14 @@ def check_html(data: dict) -> str:
         ev = s.get("evidence")
         evidence = (
             f"<blockquote>{html.escape(ev['quote'])} <small>{html.escape(ev['source'])}#{ev['report_index']} "
-            f"{ev['start']}-{ev['end']}</small></blockquote>"
+            f"{ev['start']}-{ev['end']}{_ocr_note(ev.get('ocr_confidence'))}</small></blockquote>"
             if ev
             else ""
         )
+        note = f"<p>⚠ {html.escape(s['note'])}</p>" if s.get("note") else ""
         rows.append(
             f"<div{css}><b>{mark} {label}</b> <small>{s['score']:.2f}</small> {html.escape(s['text'])}"
-            f"<ul>{figures}</ul>{evidence}</div>"
+            f"<ul>{figures}</ul>{note}{evidence}</div>"
         )
     rate = data.get("support_rate")
     precision = data.get("figure_precision")
@@ -58,7 +68,9 @@ def check_html(data: dict) -> str:
     found = f"{data['figures_found']}/{data['figures_checked']}"
     summary = (
         f"<div class='badge-ok'>支持率 {rate_text}，数字精确率 {precision_text}（{found}，"
-        f"所指不符 {data.get('figures_misbound', 0)} 个），判断：{html.escape(str(data['judge']))}</div>"
+        f"所指不符 {data.get('figures_misbound', 0)} 个"
+        + (f"，OCR识别置信度低、未予采信 {n} 个" if (n := data.get("figures_ocr_low")) else "")
+        + f"），判断：{html.escape(str(data['judge']))}</div>"
     )
     return summary + "".join(rows)
 
@@ -66,7 +78,11 @@ def check_html(data: dict) -> str:
 def check_tab(service: Service) -> None:
     text = gr.Textbox(label="待核查的文本", lines=6, placeholder="全镇村集体经济总收入达179.25万元。")
     with gr.Row():
-        files = gr.File(label="资料文件（.txt/.md/.docx/.pdf）", file_count="multiple")
+        files = gr.File(
+            label=f"资料文件（{'/'.join(SUPPORTED_SUFFIXES)}；扫描件、照片经文字识别）",
+            file_count="multiple",
+            file_types=list(SUPPORTED_SUFFIXES),
+        )
         pasted = gr.Textbox(label="或直接粘贴资料原文", lines=6)
     judge = gr.Checkbox(value=True, label="用判断模型打支持分（不勾选只核对数字及其所指）")
     run = gr.Button("核查", variant="primary")

@@ -11,6 +11,7 @@ import gradio as gr
 from gradio.events import Dependency
 
 from eval.runner import Run
+from rag.documents.files import SUPPORTED_SUFFIXES
 from rag.service import Service
 from ui.render import escape
 
@@ -28,7 +29,9 @@ def _indexed_choices(service: Service) -> list[tuple[str, str]]:
 
 def brief_tab(service: Service) -> None:
     with gr.Row():
-        upload = gr.File(file_types=[".txt", ".md", ".docx", ".pdf"], label="上传汇编（含多篇述职报告）")
+        upload = gr.File(
+            file_types=list(SUPPORTED_SUFFIXES), label="上传汇编（含多篇述职报告；扫描件、照片经文字识别）"
+        )
         with gr.Column():
             picked = gr.Dropdown(
                 choices=_indexed_choices(service),
@@ -51,10 +54,11 @@ def brief_tab(service: Service) -> None:
             return "<div class='banner-error'>请上传汇编文件，或选择已导入的报告</div>", "", *nothing
 
         def report(stage: str, done: int, total: int) -> None:
-            # one step per report read in full, then the reduce step
+            # OCR page by page (a scanned 汇编), one step per report read in full, then the reduce step
             if total:
-                label = "逐篇提炼" if stage == "reports" else "汇总核对"
-                progress(done / total, desc=f"{label} {done}/{total}")
+                label = {"pages": "文字识别", "reports": "逐篇提炼"}.get(stage, "汇总核对")
+                where = f"第 {done}/{total} 页" if stage == "pages" else f"{done}/{total}"
+                progress(done / total, desc=f"{label} {where}")
 
         try:
             if f is not None:

@@ -218,8 +218,19 @@ def draft(
     fact: Annotated[
         list[str] | None, typer.Option("--fact", help="你的事实（次数、金额、项目名），可多次")
     ] = None,
-    facts_file: Annotated[Path | None, typer.Option("--facts-file", help="每行一条事实的文本文件")] = None,
+    facts_file: Annotated[
+        Path | None,
+        typer.Option("--facts-file", help="每行一条事实的文本文件；--whole 时每行“部分：事实”或 .yaml/.json"),
+    ] = None,
     outline_only: Annotated[bool, typer.Option("--outline", help="只列整篇报告的提纲")] = False,
+    whole: Annotated[bool, typer.Option("--whole", help="起草整篇报告（各部分依次起草，附结尾）")] = False,
+    sections: Annotated[
+        str | None,
+        typer.Option(
+            "--sections", help="--whole 的提纲，逗号分隔（默认 履职情况,存在问题,原因分析,下步打算）"
+        ),
+    ] = None,
+    name: Annotated[str, typer.Option("--name", help="--whole：述职人姓名（空则留待补充）")] = "",
     length: Annotated[int, typer.Option("--length", help="大致字数")] = 400,
     variant: Annotated[str, typer.Option(help="提示词变体 prompts/draft/<variant>.yaml")] = "default",
     out: Annotated[
@@ -236,6 +247,16 @@ def draft(
         _fail(f"{out}: 草稿只能写入 .docx（不是 {out.suffix or '无扩展名'}）")
     if evidence is not None and evidence.suffix.lower() not in (".xlsx", ".csv"):
         _fail(f"{evidence}: 核对表只支持 .xlsx 或 .csv（不是 {evidence.suffix or '无扩展名'}）")
+    if whole:
+        from rag.cli.draft_report import outline_request, run_whole
+
+        with _user_errors():
+            req = outline_request(
+                role=role, year=year, topic=topic, sections=sections, facts=fact or [],
+                facts_file=facts_file, length=length, name=name,
+            )  # fmt: skip
+            run_whole(_settings(), req, variant=variant, out=out, evidence=evidence, as_json=as_json)
+        return
     from rag.drafting.section import DraftRequest, DraftResult, draft_stream, outline
     from rag.llm.factory import create_llm
 
@@ -277,6 +298,15 @@ def draft(
             typer.echo(f"  - {p['label']}{origin}")
     for c in result.citations:
         typer.echo(f"  [{c.n}] 参考 {c.report_title}（{c.source} {c.start}-{c.end}）：{c.quote[:60]}")
+    for fact in result.facts_unused:
+        typer.echo(f"  ⚠ 未用上的事实：{fact}")
+    if result.length:
+        n, lo, hi = result.length["chars"], result.length["min"], result.length["max"]
+        note = "" if result.length["in_range"] else "（不在范围内）"
+        typer.echo(f"字数 {n}，同类部分的范围 {lo}–{hi} 字{note}", err=True)
+    if result.longest_copy.get("chars"):
+        lc = result.longest_copy
+        typer.echo(f"与单篇往年报告相同的最长一段：{lc['chars']} 字（{lc['report_title']}）", err=True)
 
 
 def _export_draft(result, out: Path | None, evidence: Path | None) -> None:
@@ -323,13 +353,15 @@ def serve(
 def bench_ingest_cmd(
     path: Annotated[Path, typer.Option(help="要导入的语料")] = Path("seeds"),
     repeat: Annotated[int, typer.Option(help="重复次数，取中位数")] = 3,
+    ocr_pages: Annotated[int, typer.Option(help="文字识别测速的扫描页数（0 跳过）")] = 4,
     as_json: JsonOpt = False,
 ) -> None:
-    """导入吞吐（分块/秒）与同次运行中直接调用嵌入模型的吞吐之比。"""
+    """导入吞吐（分块/秒）与同次运行中直接调用嵌入模型的吞吐之比；
+    扫描件文字识别（页/秒）与同一批页面上直接运行 tesseract 之比。"""
     from rag.bench.ingest import bench_ingest
 
     with _user_errors():
-        figures = bench_ingest(_settings(), path, repeat=repeat)
+        figures = bench_ingest(_settings(), path, repeat=repeat, ocr_pages=ocr_pages)
     if as_json:
         _print_json(figures)
     else:

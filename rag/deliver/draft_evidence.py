@@ -13,13 +13,15 @@ can export a draft the client sends back.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rag.grounding.citations import overlap, split_sentences, strip_citations
 from rag.grounding.draft_guard import PLACEHOLDER
 from rag.grounding.figures import extract_figures, find_figure
 
 COLUMNS = ("序号", "草稿句子", "来源类型", "依据", "数据核对", "待补充", "核对")
+SECTION_COLUMN = "部分"  # a whole report's rows name their section
+REPORT_COLUMNS = (COLUMNS[0], SECTION_COLUMN, *COLUMNS[1:])
 PLACEHOLDER_COLUMNS = ("序号", "待补充项", "所在句", "模型原写", "类型", "填写")
 USER_FACT, EXEMPLAR, PLACEHOLDER_KIND, PROSE = "用户事实", "范文句式", "待补充", "行文"
 _KINDS = {
@@ -40,12 +42,16 @@ class OpenPlaceholder:
     original: str  # what the model had written there ("" when it left the gap itself)
     kind: str
     exemplar: int | None
+    section: str = ""  # in a whole report: the section it stands in ("结尾" for the signature)
 
     def cells(self, n: int) -> dict[str, str]:
         kind = _KINDS.get(self.kind, self.kind)
         if self.exemplar:
             kind += f"[{self.exemplar}]"
-        values = (str(n), self.label, f"第{self.sentence}句", self.original or "—", kind, "")
+        where = f"第{self.sentence}句" if self.sentence else ""
+        if self.section:
+            where = f"{self.section}·{where}" if where else self.section
+        values = (str(n), self.label, where, self.original or "—", kind, "")
         return dict(zip(PLACEHOLDER_COLUMNS, values, strict=True))
 
 
@@ -57,6 +63,7 @@ class SentenceRow:
     figures: tuple[str, ...]  # each figure and where it was found
     placeholders: tuple[str, ...]  # labels still open in this sentence
     unsupported: tuple[str, ...]  # figures found nowhere (the guard should have replaced them)
+    section: str = ""  # in a whole report: the section it belongs to
 
     def cells(self, n: int) -> dict[str, str]:
         values = (
@@ -68,7 +75,8 @@ class SentenceRow:
             "；".join(self.placeholders) or "—",
             "",
         )
-        return dict(zip(COLUMNS, values, strict=True))
+        cells = dict(zip(COLUMNS, values, strict=True))
+        return {**cells, SECTION_COLUMN: self.section} if self.section else cells
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,10 @@ class DraftEvidence:
     title: str
     rows: tuple[SentenceRow, ...]
     open_placeholders: tuple[OpenPlaceholder, ...]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return REPORT_COLUMNS if any(r.section for r in self.rows) else COLUMNS
 
 
 def _get(obj, name: str, default=None):
@@ -191,12 +203,35 @@ def from_result(result, title: str = "") -> DraftEvidence:
     )
 
 
+def report_evidence(report, title: str = "") -> DraftEvidence:
+    """The evidence of a whole report (rag/drafting/report.py ReportResult or its JSON): each
+    section's rows in order, named by section, sentences numbered through; an unfilled
+    signature (述职人) is listed among the open placeholders."""
+    rows: list[SentenceRow] = []
+    open_: list[OpenPlaceholder] = []
+    for part in _get(report, "sections", ()) or ():
+        name = str(_get(part, "section", "") or _get(_get(part, "request", {}), "section", ""))
+        evidence = from_result(part, title)
+        open_ += [
+            replace(p, sentence=p.sentence + len(rows), section=name) for p in evidence.open_placeholders
+        ]
+        rows += [replace(r, section=name) for r in evidence.rows]
+    for line in _get(report, "closing", ()) or ():
+        open_ += [
+            OpenPlaceholder(m.group(1).strip(), 0, "", "model", None, "结尾")
+            for m in PLACEHOLDER.finditer(line)
+        ]
+    return DraftEvidence(title, tuple(rows), tuple(open_))
+
+
 __all__ = [
     "COLUMNS",
     "PLACEHOLDER_COLUMNS",
+    "REPORT_COLUMNS",
     "DraftEvidence",
     "OpenPlaceholder",
     "SentenceRow",
     "draft_evidence",
     "from_result",
+    "report_evidence",
 ]
