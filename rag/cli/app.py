@@ -311,25 +311,13 @@ def draft(
 
 def _export_draft(result, out: Path | None, evidence: Path | None) -> None:
     """The draft as .docx with its evidence appended, and/or the evidence table; notes on stderr."""
+    from rag.cli.common import write_draft_files
     from rag.deliver.draft_evidence import from_result
-    from rag.export import ExportError, draft_title, draft_to_docx, fonts_note, write_draft_evidence
+    from rag.export import draft_title
 
     req = result.request
     title = draft_title(req.role, req.section, req.year)
-    table = from_result(result, title)
-    try:
-        if out is not None:
-            draft_to_docx(title, result.text, out, evidence=table)
-            typer.echo(f"已写入 {out}（待补充 {len(table.open_placeholders)} 处）", err=True)
-            if note := fonts_note():
-                typer.echo(note, err=True)
-        if evidence is not None:
-            write_draft_evidence(table, evidence)
-            typer.echo(f"已写入核对表 {evidence}", err=True)
-    except ExportError as exc:
-        _fail(str(exc))
-    except OSError as exc:
-        _fail(f"{exc.filename or ''}: 无法写入（{exc.strerror}）— 请检查输出路径和权限")
+    write_draft_files(title, result.text, from_result(result, title), out, evidence)
 
 
 @app.command()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
@@ -51,3 +52,23 @@ def progress_bars(
             bar.close()
 
     return update, close
+
+
+def write_draft_files(title: str, text: str, table, out: Path | None, evidence: Path | None) -> None:
+    """A draft (a section or a whole report) as .docx with its evidence table appended, and/or
+    the table alone (.xlsx/.csv); what was written on stderr, a bad path as one clear line."""
+    from rag.export import ExportError, draft_to_docx, fonts_note, write_draft_evidence
+
+    try:
+        if out is not None:
+            draft_to_docx(title, text, out, evidence=table)
+            typer.echo(f"已写入 {out}（待补充 {len(table.open_placeholders)} 处）", err=True)
+            if note := fonts_note():
+                typer.echo(note, err=True)
+        if evidence is not None:
+            write_draft_evidence(table, evidence)
+            typer.echo(f"已写入核对表 {evidence}", err=True)
+    except ExportError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"{exc.filename or ''}: 无法写入（{exc.strerror}）— 请检查输出路径和权限")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from rag.cli.common import fail, print_json
+from rag.cli.common import print_json, write_draft_files
 from rag.settings import Settings
 
 
@@ -88,19 +88,5 @@ def run_whole(
 
 def _export(data: dict, out: Path | None, evidence: Path | None) -> None:
     from rag.deliver.draft_evidence import report_evidence
-    from rag.export import ExportError, draft_to_docx, fonts_note, write_draft_evidence
 
-    table = report_evidence(data, data["title"])
-    try:
-        if out is not None:
-            draft_to_docx(data["title"], data["text"], out, evidence=table)
-            typer.echo(f"已写入 {out}（待补充 {len(table.open_placeholders)} 处）", err=True)
-            if note := fonts_note():
-                typer.echo(note, err=True)
-        if evidence is not None:
-            write_draft_evidence(table, evidence)
-            typer.echo(f"已写入核对表 {evidence}", err=True)
-    except ExportError as exc:
-        fail(str(exc))
-    except OSError as exc:
-        fail(f"{exc.filename or ''}: 无法写入（{exc.strerror}）— 请检查输出路径和权限")
+    write_draft_files(data["title"], data["text"], report_evidence(data, data["title"]), out, evidence)

@@ -24,7 +24,7 @@ from rag.drafting.incidents import INCIDENT_LABELS, remove_inventions
 from rag.drafting.plan import Point, extra_point, fact_point, on_topic, plan_points
 from rag.drafting.style import STYLE_ENUM, STYLE_NUMBERED, SectionProfile, section_profile
 from rag.drafting.write import clean_output, marker, shape, trim_to, write_point
-from rag.grounding.citations import Citation, best_span, overlap, split_sentences, strip_citations
+from rag.grounding.citations import Citation, best_span, cite_span, overlap, split_sentences, strip_citations
 from rag.grounding.draft_guard import guard_draft
 from rag.index.index import Index
 from rag.llm.base import LLM
@@ -196,21 +196,7 @@ def _exemplar_citations(text: str, exemplars: Sequence[Passage], threshold: floa
         if overlap(sentence, p.chunk.text) < threshold:
             continue
         qs, qe = best_span(sentence, p)
-        quote = p.chunk.text[qs - p.chunk.start : qe - p.chunk.start]
-        out.append(
-            Citation(
-                n,
-                p.chunk.chunk_id,
-                p.chunk.report_title,
-                p.chunk.source,
-                p.chunk.report_index,
-                quote,
-                qs,
-                qe,
-                idx,
-                auto=True,
-            )
-        )
+        out.append(cite_span(n, p, qs, qe, idx, auto=True))
     return out
 
 

@@ -220,26 +220,20 @@ def ground(
         if not supported:
             unsupported.append(clean)
         for n in [*cited, *sorted(auto - set(cited))]:
-            p = by_n[n]
-            qs, qe = best_span(clean, p, figure_spans.get(n))
-            report_offset = p.chunk.start
-            quote = p.chunk.text[qs - report_offset : qe - report_offset]
-            citations.append(
-                Citation(
-                    n,
-                    p.chunk.chunk_id,
-                    p.chunk.report_title,
-                    p.chunk.source,
-                    p.chunk.report_index,
-                    quote,
-                    qs,
-                    qe,
-                    idx,
-                    auto=n not in cited,
-                    ocr_confidence=p.chunk.ocr_confidence,
-                )
-            )
+            qs, qe = best_span(clean, by_n[n], figure_spans.get(n))
+            citations.append(cite_span(n, by_n[n], qs, qe, idx, auto=n not in cited))
     return Grounding(tuple(sentences), tuple(citations), tuple(unsupported))
+
+
+def cite_span(n: int, p: Passage, start: int, end: int, sentence: int, *, auto: bool) -> Citation:
+    """The citation [n] of report_text[start:end] inside passage ``p`` (offsets into the report),
+    with the passage's OCR confidence when it was read from a scan."""
+    quote = p.chunk.text[start - p.chunk.start : end - p.chunk.start]
+    c = p.chunk
+    return Citation(
+        n, c.chunk_id, c.report_title, c.source, c.report_index, quote, start, end, sentence,
+        auto=auto, ocr_confidence=c.ocr_confidence,
+    )  # fmt: skip
 
 
 def _figure_ocr(
