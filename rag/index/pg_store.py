@@ -21,11 +21,14 @@ import psycopg
 
 from rag.index.keyword import tokenize
 from rag.index.store import (
-    _CHUNK_COLS,
+    _CHUNK_READ,
+    _OCR_COLUMNS,
     _chunk_from_row,
     _sections_from_json,
     chunk_row,
     document_row,
+    ocr_spans_from_json,
+    ocr_spans_json,
     report_row,
 )
 from rag.schema import Chunk, Document, Report
@@ -134,6 +137,11 @@ class PgStore:
             self._wdb.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")
             for stmt in filter(str.strip, _SCHEMA.split(";")):
                 self._wdb.execute(stmt)
+            # The OCR columns came after the first databases were written: add them there too
+            # (under the schema lock, so two nodes opening an old database at once don't race).
+            for table, column, kind in _OCR_COLUMNS:
+                kind = "DOUBLE PRECISION" if kind == "REAL" else kind  # PostgreSQL's REAL is 4 bytes
+                self._wdb.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}")
 
     def close(self) -> None:
         for conn in (self._db, self._wdb):
@@ -195,13 +203,17 @@ class PgStore:
             )
             with db.cursor() as cur:
                 cur.executemany(
-                    "INSERT INTO reports VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                    [report_row(doc.source, r) for r in doc.reports],
+                    "INSERT INTO reports(source, idx, title, year, role, level, redaction_count, sections, "
+                    "text, ocr_spans) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    [(*report_row(doc.source, r), ocr_spans_json(r)) for r in doc.reports],
                 )
                 cur.executemany(
-                    f"INSERT INTO chunks({_CHUNK_COLS}, tsv, dl) VALUES "
-                    "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::tsvector, %s)",
-                    [(*chunk_row(c), tsv, dl) for c, (tsv, dl) in zip(chunks, vectors, strict=True)],
+                    f"INSERT INTO chunks({_CHUNK_READ}, tsv, dl) VALUES "
+                    "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::tsvector, %s)",
+                    [
+                        (*chunk_row(c), c.ocr_confidence, tsv, dl)
+                        for c, (tsv, dl) in zip(chunks, vectors, strict=True)
+                    ],
                 )
             # The BM25 postings (term, chunk, tf, chunk length), derived from the rows just written.
             db.execute(
@@ -224,7 +236,10 @@ class PgStore:
 
     # -- reports and chunks -----------------------------------------------------
     def reports(self, source: str | None = None) -> list[Report]:
-        sql = "SELECT source, idx, title, year, role, level, redaction_count, sections, text FROM reports"
+        sql = (
+            "SELECT source, idx, title, year, role, level, redaction_count, sections, text, ocr_spans "
+            "FROM reports"
+        )
         args: tuple = ()
         if source is not None:
             sql += " WHERE source=%s"
@@ -240,6 +255,7 @@ class PgStore:
                 level=r[5],
                 sections=_sections_from_json(r[7]),
                 redaction_count=r[6],
+                ocr_spans=ocr_spans_from_json(r[9]),
             )
             for r in self._q(sql + " ORDER BY source, idx", args)
         ]
@@ -256,16 +272,16 @@ class PgStore:
     def chunks_by_ids(self, ids: Sequence[str]) -> dict[str, Chunk]:
         if not ids:
             return {}
-        rows = self._q(f"SELECT {_CHUNK_COLS} FROM chunks WHERE chunk_id = ANY(%s)", (list(ids),))
+        rows = self._q(f"SELECT {_CHUNK_READ} FROM chunks WHERE chunk_id = ANY(%s)", (list(ids),))
         return {row[0]: _chunk_from_row(row) for row in rows}
 
     def iter_chunks(self, sources: Sequence[str] | None = None) -> Iterator[Chunk]:
         """Every chunk, or those of ``sources``, in insertion order."""
         if sources is None:
-            rows = self._q(f"SELECT {_CHUNK_COLS} FROM chunks ORDER BY id")
+            rows = self._q(f"SELECT {_CHUNK_READ} FROM chunks ORDER BY id")
         else:
             rows = self._q(
-                f"SELECT {_CHUNK_COLS} FROM chunks WHERE source = ANY(%s) ORDER BY id", (list(sources),)
+                f"SELECT {_CHUNK_READ} FROM chunks WHERE source = ANY(%s) ORDER BY id", (list(sources),)
             )
         for row in rows:
             yield _chunk_from_row(row)

@@ -77,6 +77,15 @@ def chunk_row(c: Chunk) -> tuple:
             heading, c.start, c.end, int(c.redacted), c.text)  # fmt: skip
 
 
+def ocr_spans_json(r: Report) -> str | None:
+    """A report's OCR spans as stored (NULL for a report with no OCR text)."""
+    return json.dumps(r.ocr_spans) if r.ocr_spans else None
+
+
+def ocr_spans_from_json(raw: str | None) -> tuple:
+    return tuple(tuple(span) for span in json.loads(raw)) if raw else ()
+
+
 def _chunk_from_row(row: Sequence) -> Chunk:
     return Chunk(
         chunk_id=row[0],
@@ -180,10 +189,7 @@ class Store:
             db.executemany(
                 "INSERT INTO reports(source, idx, title, year, role, level, redaction_count, sections, "
                 "text, ocr_spans) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (*report_row(doc.source, r), json.dumps(r.ocr_spans) if r.ocr_spans else None)
-                    for r in doc.reports
-                ],
+                [(*report_row(doc.source, r), ocr_spans_json(r)) for r in doc.reports],
             )
             db.executemany(
                 f"INSERT INTO chunks({_CHUNK_READ}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -223,7 +229,7 @@ class Store:
                 level=r[5],
                 sections=_sections_from_json(r[7]),
                 redaction_count=r[6],
-                ocr_spans=tuple(tuple(span) for span in json.loads(r[9])) if r[9] else (),
+                ocr_spans=ocr_spans_from_json(r[9]),
             )
             for r in rows
         ]
