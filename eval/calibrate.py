@@ -9,9 +9,13 @@ Four sets, each claim checked against its own source file through the real check
   the binding rules were tuned on;
 * ``retired`` (``eval/judge/binding_heldout.yaml``): the first held-out set (``heldout_sources/``),
   studied and tuned on since 2026-12-01, so now a second tuning set;
-* ``heldout`` (``eval/judge/binding_heldout2.yaml``): the same kinds over reports kept apart
-  (``heldout2_sources/``), written blind to the rules and never tuned on (kinds supported |
-  paraphrase, label 1; misbound | swap | elsewhere | qualifier | number, label 0).
+* ``retired2`` (``eval/judge/binding_heldout2.yaml``): the second held-out set (``heldout2_sources/``,
+  kinds supported | paraphrase, label 1; misbound | swap | elsewhere | qualifier | number, label 0),
+  written blind to the rules and measured once (2026-12-01), then studied and tuned on: a third
+  tuning set.
+
+A fresh blind set is added as one more entry of ``SETS`` (key ``heldout``), measured once, then
+retired in turn under another key.
 
 Reported per set and per kind: the checker's accuracy, its false-accept rate (altered claims
 passed) and false-reject rate (faithful claims flagged); the same for the figure binding alone
@@ -42,8 +46,14 @@ JUDGE_DIR = Path(__file__).resolve().parent / "judge"
 LABELED = JUDGE_DIR / "labeled.yaml"
 BINDING_DEV = JUDGE_DIR / "binding_dev.yaml"
 BINDING_HELDOUT = JUDGE_DIR / "binding_heldout.yaml"  # retired: tuned on since
-BINDING_HELDOUT2 = JUDGE_DIR / "binding_heldout2.yaml"
-SETS = {"seed": LABELED, "dev": BINDING_DEV, "retired": BINDING_HELDOUT, "heldout": BINDING_HELDOUT2}
+BINDING_HELDOUT2 = JUDGE_DIR / "binding_heldout2.yaml"  # retired2: measured once, tuned on since
+# The sets `rag eval judge` runs by default, in order: one line per set (a new blind set goes last).
+SETS: dict[str, Path] = {
+    "seed": LABELED,
+    "dev": BINDING_DEV,
+    "retired": BINDING_HELDOUT,
+    "retired2": BINDING_HELDOUT2,
+}
 SEED_KINDS = ("supported", "number", "entity", "unrelated")
 BINDING_KINDS = ("supported", "paraphrase", "misbound", "swap", "elsewhere", "qualifier", "number")
 KINDS = tuple(dict.fromkeys((*SEED_KINDS, *BINDING_KINDS)))
@@ -173,7 +183,7 @@ def calibrate_sets(
     progress: Callable[[str, int, int, dict], None] | None = None,
     cache: bool = True,
 ) -> dict:
-    """Several labeled sets (default: seed, dev, held-out), each with its own corpus index; judge
+    """Several labeled sets (default: ``SETS``), each with its own corpus index; judge
     scores are cached under ``runs_dir/judge-cache`` unless ``cache`` is False."""
     out: dict[str, dict] = {}
     llm = CachedJudge(llm, runs_dir / "judge-cache") if cache else llm

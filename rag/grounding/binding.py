@@ -4,7 +4,9 @@ The one step every guard shares (``rag check``, the ask figure check, the draft 
 verification of rewrites). For each figure of a claim:
 
 1. its source occurrences: the same value with a compatible unit (measure words of counts,
-   个/支/名/人/家 …, are interchangeable here, but then the measured noun has to match);
+   个/支/名/人/家 …, or of one family, 台/部, 件/起, are interchangeable here, but then the measured
+   noun has to match), a multiple stated as a change (多了一倍 = 两倍 = 翻一番) or a share word
+   rounding a precise percentage on its side (超过八成 for 81.4%: ``rag.grounding.binding_rules``);
 2. what each is attached to (``rag.grounding.clauses``): the measured words, qualifiers
    (预计/计划, 比上年/同比, 累计 vs 今年/2023年, the whole of a ratio: 占立案总数的 vs 占结案总数的),
    comparatives (不足/不到/超过/以上/余/近/约; 仅有 vs 多达) and the kind of change (增长12% = 增幅为12%
@@ -20,26 +22,30 @@ whose own words name nothing (共156人次) or only an attribute (参保率97.2%
 figure before it, and must take the same one in the source; a claim's word that the source gives
 only to a sibling figure (its noun, or a verb: 成功调解 where the source says 调解成功83起 of 86起,
 told apart from nouns by jieba's part-of-speech tagger) moves the figure; in ``ask`` a bare answer
-(2个) is read with its question (``rag.grounding.question``).
+(2个) is read with its question (``rag.grounding.question``). Checks across the figures of a claim
+(``rag.grounding.binding_checks``): a figure that takes its subject from the one before must do so
+in the source too; a ratio under a topic figure (1.96万台次手术里，…) is a share of it; a condition
+of a part (其中超过50万元的有6个村) is no statement of the whole.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 from rag.documents.simplify import to_simplified
-from rag.grounding.clauses import Occurrence, analyse, content_bigrams, pos_bigrams, weighted_bigrams
-from rag.grounding.figure_units import COUNT_UNITS, GROUP_UNITS
+from rag.grounding.binding_checks import check_conditions, check_leads, check_topics
+from rag.grounding.binding_rules import compatible, match_value, may_be, qualifier_problem, unit_class
+from rag.grounding.binding_types import Binding, SourceText, make_binding, worst_match
+from rag.grounding.binding_words import pos_bigrams
+from rag.grounding.clauses import Occurrence, analyse, content_bigrams, rate_subject, weighted_bigrams
 from rag.grounding.figures import Figure, extract_figures, same_figure
 from rag.grounding.question import answered_parts
 
 __all__ = ["Binding", "SourceText", "bind_claim", "bind_figures", "worst_match"]
 
-MATCHES = ("bound", "misbound", "absent")
 HEAD_WEIGHT = 0.5  # words at least this near the figure (weight) name what it measures
 NEAR = 0.5  # share of the claim's words that must stand as near another figure to bind it there
 MARGIN = 0.25  # another figure must carry that much more of them to take the figure away
@@ -51,74 +57,9 @@ RIVALS = 5  # the nearest rivals compared word by word
 WORDLESS = 0.6  # total word weight below which a figure's wording names nothing (共156人次)
 SIBLING_WORDS = 0.5  # share of a sibling's own words the claim must carry to take its verb (调解成功)
 VERB_WEIGHT = 0.2  # … with one of them this near its figure (in its phrase, not in a topic further off)
-# Characters that name no whole of a ratio: 占全县总数的 and 占全县的 take the same whole.
-_GENERIC = frozenset("全总数量额部之本的各")
-
-
-@dataclass(frozen=True, slots=True)
-class SourceText:
-    """A text figures are looked up in; offsets reported are ``offset`` + positions in ``text``."""
-
-    name: str
-    text: str
-    offset: int = 0
-    index: int | None = None  # the caller's handle: a report index, a passage number …
-
-
-@dataclass(frozen=True, slots=True)
-class Binding:
-    figure: str  # the claim's figure, as written
-    claim_clause: str
-    match: str  # bound | misbound | absent
-    source_clause: str = ""  # 原文: where the source gives the figure, or the figure of the claim's words
-    source: str | None = None
-    index: int | None = None
-    start: int | None = None  # source_clause == source text[start:end] (with SourceText.offset)
-    end: int | None = None
-    figure_start: int | None = None  # the source's figure shown in source_clause
-    figure_end: int | None = None
-    reason: str = ""  # why it is misbound or absent (Chinese, for the user)
-    support: float = 0.0  # share of the claim's words for the figure found with the occurrence
-
-    @property
-    def ok(self) -> bool:
-        return self.match == "bound"
-
-    def note(self) -> str:
-        """One line for a user: 原文：… and, when not bound, why."""
-        if self.match == "absent":
-            return f"{self.figure}：{self.reason}"
-        text = f"原文：{self.source_clause}"
-        return text if self.ok else f"{self.figure}：{self.reason}（{text}）"
-
-    def to_json(self) -> dict:
-        return {k: getattr(self, k) for k in self.__slots__}
-
-
-def worst_match(bindings: Sequence[Binding]) -> str:
-    """absent > misbound > bound ("bound" for a claim without figures)."""
-    matches = {b.match for b in bindings}
-    return next((m for m in ("absent", "misbound") if m in matches), "bound")
 
 
 # --- words and qualifiers ---------------------------------------------------------------
-
-
-def _compatible(a: Figure, b: Figure) -> tuple[bool, bool]:
-    """(same value, units strictly compatible); counts of things match across measure words."""
-    if same_figure(a, b):
-        return True, True
-    close = math.isclose(a.value, b.value, rel_tol=1e-9, abs_tol=1e-9)
-    units = {a.unit, b.unit}
-    counts = a.kind == b.kind == "number" and units <= COUNT_UNITS
-    # 个 stands for any measure word (66个突击队 = 66支); groups and people share theirs (名/人/支/家);
-    # 68起 (cases) is no 68栋 (buildings).
-    loose = counts and ("个" in units or units <= GROUP_UNITS)
-    return close and loose, False
-
-
-def _unit_class(f: Figure) -> str:
-    return "%" if f.kind == "percent" else "count" if f.unit in COUNT_UNITS else f.unit
 
 
 @lru_cache(maxsize=128)
@@ -155,59 +96,6 @@ def _head(words: dict[str, float]) -> dict[str, float]:
     return {b: w for b, w in words.items() if w >= HEAD_WEIGHT}
 
 
-_DIRECTIONS = {
-    "exact": "确数",
-    "lower": "下限（余/以上/超过）",
-    "upper": "上限（不足/不到/近）",
-    "about": "约数",
-}
-_CHANGE_CLASS = {"level": "level", "to": "level", "by": "by", "from": "from"}
-_CHANGES = {"level": "数值", "by": "变化幅度（增长/下降了多少）", "from": "起点（由…）"}
-
-
-def _qualifier_problem(claim: Occurrence, src: Occurrence) -> str:
-    if claim.direction != src.direction and {claim.direction, src.direction} != {"exact", "about"}:
-        return f"原文为{_DIRECTIONS[src.direction]}，陈述为{_DIRECTIONS[claim.direction]}"
-    if claim.plan != src.plan:
-        return "原文是目标或预计，陈述说成了实绩" if src.plan else "原文是实绩，陈述说成了目标或预计"
-    have, want = _CHANGE_CLASS[src.change], _CHANGE_CLASS[claim.change]
-    if have != want:
-        return f"原文中该数是{_CHANGES[have]}，陈述中是{_CHANGES[want]}"
-    if claim.trend and src.trend and claim.trend != src.trend:
-        return "增减方向与原文相反"
-    if claim.base and src.base and claim.base != src.base:
-        return f"比较基准不同（原文比{src.base}，陈述比{claim.base}）"
-    if {claim.period, src.period} == {"cumulative", "year"}:
-        return (
-            "原文是累计数，陈述说成当年数" if src.period == "cumulative" else "原文是当年数，陈述说成累计数"
-        )
-    if claim.per and src.per and claim.per != src.per:
-        return f"计算单位不同（原文{src.per}，陈述{claim.per}）"
-    if claim.tone and src.tone and claim.tone != src.tone:
-        return "原文与陈述对这个数的说法相反（仅有/只有 与 多达/高达）"
-    if _wholes_differ(claim.share, src.share):
-        return f"比例的基数不同（原文占{src.share}的，陈述占{claim.share}的）"
-    return ""
-
-
-def _wholes_differ(a: str, b: str) -> bool:
-    """占结案总数的 vs 占立案总数的: each names something the other does not (占全镇耕地面积的 and
-    占耕地总面积的 do not differ: one only adds to the other). Characters, not bigrams: 结案/立案
-    share 案总/总数."""
-    if not a or not b:
-        return False
-    ca, cb = set(a) - _GENERIC, set(b) - _GENERIC
-    return bool(ca - cb) and bool(cb - ca)
-
-
-def _may_be(claim: Occurrence, other: Occurrence) -> bool:
-    """Could ``other`` be the claim's figure with another value? Not when it counts another
-    period or per another unit: 累计发展党员45名 takes no words from 今年发展党员12名."""
-    return {claim.period, other.period} != {"cumulative", "year"} and not (
-        claim.per and other.per and claim.per != other.per
-    )
-
-
 # --- candidates -------------------------------------------------------------------------
 
 
@@ -228,14 +116,14 @@ def _siblings(
 ) -> list[Occurrence]:
     """Other figures of the same kind (or ``any_kind``) in the sentence of ``occ`` (list items,
     totals and parts)."""
-    klass = _unit_class(c.fig)
+    klass = unit_class(c.fig)
     return [
         o
         for o in occs
         if o.sentence == occ.sentence
-        and (any_kind or _unit_class(o.fig) == klass)
-        and not _compatible(c.fig, o.fig)[0]
-        and _may_be(c, o)
+        and (any_kind or unit_class(o.fig) == klass)
+        and not compatible(c.fig, o.fig)[0]
+        and may_be(c, o)
     ]
 
 
@@ -311,18 +199,20 @@ def _candidates(c: Occurrence, words: dict[str, float], sources: Sequence[Source
     """Occurrences of the claim's value, and rivals: figures of the same kind with another value."""
     cands: list[_Cand] = []
     rivals: list[tuple[float, SourceText, Occurrence]] = []
-    klass = _unit_class(c.fig)
+    klass = unit_class(c.fig)
     for src in sources:
         t = to_simplified(src.text)
         occs = analyse(src.text)
         for occ in occs:
-            same, strict = _compatible(c.fig, occ.fig)
-            if same:
+            how = match_value(c, occ)
+            if how:
                 near = _near(words, _words(occ)) if words else 1.0
-                if not strict and near < NEAR:  # 66支党员突击队 = 党员突击队66个, 89家企业 ≠ 责任书89份
+                if how == "loose" and near < NEAR:  # 66支党员突击队 = 党员突击队66个, 89家企业 ≠ 责任书89份
                     continue
                 s, e = occ.sentence
                 support = _share(words, _own_bag(occ), frozenset(content_bigrams(t[s:e])))
+                if how == "rounded" and max(near, support) < NEAR:  # 过半 rounds many a percentage
+                    continue
                 taken, sibling = ("", None)
                 if c.own and words:
                     siblings = _siblings(c, occ, occs)
@@ -333,39 +223,40 @@ def _candidates(c: Occurrence, words: dict[str, float], sources: Sequence[Source
                     cs, ce = occ.clause
                     clause = frozenset(content_bigrams(t[cs:ce])) | _own_bag(occ)
                     taken, sibling = _taken(words, occ, siblings, owners, clause)
-                cands.append(
-                    _Cand(src, occ, strict, near, support, _qualifier_problem(c, occ), taken, sibling)
-                )
-            elif words and _unit_class(occ.fig) == klass and _may_be(c, occ):
+                named = bool(c.plan_word) and c.plan_word in t[s:e]  # 营养改善计划: a name, no target
+                problem = qualifier_problem(c, occ, how, named_plan=named)
+                if not problem and c.share and not occ.share and not _whole_near(c.share, t, s, e):
+                    problem = f"原文这句附近没有陈述所说的比例基数（{c.share}）"
+                of = rate_subject(c) if c.fig.kind == "percent" else ""
+                if not problem and len(of) >= 3 and not _text_bigrams(of) & _text_bigrams(_window(t, s, e)):
+                    problem = f"原文这里说的不是{of}的比率"  # 劳动争议案件化解率 for 信访积案's
+                cands.append(_Cand(src, occ, how != "loose", near, support, problem, taken, sibling))
+            elif words and unit_class(occ.fig) == klass and may_be(c, occ):
                 # a rival takes the claim's words only if it could be the claim's figure:
                 # 累计发展党员45名 is no rival of 今年发展党员12名
                 rivals.append((_near(words, _words(occ)), src, occ))
     return cands, rivals
 
 
+WHOLE_BEFORE = 200  # at most this far back the sentence before may name a subject or a whole
+
+
+def _window(t: str, start: int, end: int) -> str:
+    """A sentence with the sentence before it, where its subject or whole may be named (at most
+    ``WHOLE_BEFORE`` characters back)."""
+    before = max(t.rfind(ch, 0, max(0, start - 1)) for ch in "。！？；\n") + 1
+    return t[max(before, start - WHOLE_BEFORE) : end]
+
+
+def _whole_near(whole: str, t: str, start: int, end: int) -> bool:
+    """在一般公共预算支出中超过八成 where the source says 占比81.4% after a sentence on that spending:
+    the whole the claim names must stand in the sentence or shortly before it."""
+    grams = content_bigrams(whole)
+    there = _text_bigrams(_window(t, start, end))
+    return not grams or sum(g in there for g in grams) >= NEAR * len(grams)
+
+
 # --- verdicts ---------------------------------------------------------------------------
-
-
-def _binding(c: Occurrence, claim: str, match: str, src=None, occ=None, reason="", support=0.0) -> Binding:
-    cs, ce = c.scope
-    if src is None or occ is None:
-        return Binding(c.fig.raw, claim[cs:ce].strip(), match, reason=reason)
-    s, e = occ.scope
-    o = src.offset
-    return Binding(
-        c.fig.raw,
-        claim[cs:ce].strip(),
-        match,
-        src.text[s:e],
-        src.name,
-        src.index,
-        o + s,
-        o + e,
-        o + occ.fig.start,
-        o + occ.fig.end,
-        reason,
-        round(support, 3),
-    )
 
 
 def _bind_one(c: Occurrence, claim: str, sources: Sequence[SourceText]) -> Binding:
@@ -373,31 +264,35 @@ def _bind_one(c: Occurrence, claim: str, sources: Sequence[SourceText]) -> Bindi
     wordless = sum(words.values()) < WORDLESS
     cands, rivals = _candidates(c, {} if wordless else words, sources)
     if not cands:
-        return _binding(c, claim, "absent", reason="原文中没有这个数")
+        return make_binding(c, claim, "absent", reason="原文中没有这个数")
     clean = [x for x in cands if not x.problem]
     if not clean:
         top = max(cands, key=lambda x: (x.near, x.support))
-        return _binding(c, claim, "misbound", top.src, top.occ, top.problem, top.support)
+        return make_binding(c, claim, "misbound", top.src, top.occ, top.problem, top.support)
     best = max(clean, key=lambda x: (x.near, x.support))
     if wordless:
-        return _binding(c, claim, "bound", best.src, best.occ, "", best.support)
+        return make_binding(c, claim, "bound", best.src, best.occ, "", best.support)
     near, src, occ = max(rivals, key=lambda r: r[0], default=(0.0, None, None))
     if near >= NEAR and near > best.near + MARGIN:  # the claim's words are another figure's
         reason = f"陈述中该数所指的对象在原文中是{occ.fig.raw}"
-        return _binding(c, claim, "misbound", src, occ, reason, best.support)
+        return make_binding(c, claim, "misbound", src, occ, reason, best.support)
     if best.taken:
-        return _binding(c, claim, "misbound", best.src, best.sibling, best.taken, best.support)
+        return make_binding(c, claim, "misbound", best.src, best.sibling, best.taken, best.support)
     mine = _words(best.occ)
     for _, src, occ in sorted(rivals, key=lambda r: r[0], reverse=True)[:RIVALS]:
         if _told_apart(words, mine, _words(occ)):
             reason = f"陈述中该数的限定词在原文中属于{occ.fig.raw}"
-            return _binding(c, claim, "misbound", src, occ, reason, best.support)
+            return make_binding(c, claim, "misbound", src, occ, reason, best.support)
     if best.near < LOW and best.support < LOW:  # the claim's noun stands elsewhere in the sources
         everywhere = frozenset().union(*(_text_bigrams(s.text) for s in sources))
-        if _share(_head(words), everywhere) >= NEAR:
+        noun = max(words, key=words.__getitem__)
+        # 让186名群众受益 where the source's 186名 are 参与党员 (its sentence has none of the claim's
+        # words) and 群众 stands elsewhere: the claim's noun is another figure's
+        lone = best.near == 0 and best.support == 0 and noun in everywhere
+        if lone or _share(_head(words), everywhere) >= NEAR:
             reason = "陈述中该数所指的对象在原文别处，与这个数无关"
-            return _binding(c, claim, "misbound", best.src, best.occ, reason, best.support)
-    return _binding(c, claim, "bound", best.src, best.occ, "", best.support)
+            return make_binding(c, claim, "misbound", best.src, best.occ, reason, best.support)
+    return make_binding(c, claim, "bound", best.src, best.occ, "", best.support)
 
 
 def _date_binding(fig: Figure, claim: str, sources: Sequence[SourceText]) -> Binding:
@@ -446,40 +341,8 @@ def bind_figures(
                 if sum(_words(alone).values()) >= WORDLESS:  # 甲、乙、丙级: 甲 alone names nothing
                     binding = other if (other := _bind_one(alone, claim, sources)).ok else binding
             out.append((fig, binding))
-    return _check_leads(out, occs, claim, sources)
-
-
-def _source_occ(b: Binding, sources: Sequence[SourceText]) -> tuple[SourceText, Occurrence] | None:
-    src = next((s for s in sources if (s.name, s.index) == (b.source, b.index)), None)
-    if src is None or b.figure_start is None:
-        return None
-    occ = next((o for o in analyse(src.text) if o.fig.start == b.figure_start - src.offset), None)
-    return (src, occ) if occ is not None else None
-
-
-def _check_leads(
-    out: list[tuple[Figure, Binding]], occs: dict[int, Occurrence], claim: str, sources: Sequence[SourceText]
-) -> list[tuple[Figure, Binding]]:
-    """A figure that takes its subject from the figure before it (参保人数8.7万人，参保率97.2%; 增长
-    12.6%) must do so in the source too: bound there to a rate whose own lead is another figure
-    (城乡居民…31.4万人，参保率97.2%), it is misbound."""
-    by_start = {f.start: b for f, b in out}
-    for n, (fig, b) in enumerate(out):
-        c = occs.get(fig.start)
-        lead = by_start.get(c.lead) if c is not None and c.lead is not None else None
-        if not (b.ok and lead is not None and lead.ok):
-            continue
-        mine, theirs = _source_occ(b, sources), _source_occ(lead, sources)
-        if mine is None or theirs is None:
-            continue
-        (src, occ), (lead_src, lead_occ) = mine, theirs
-        same = src is lead_src and occ.sentence == lead_occ.sentence
-        owner = next((o for o in analyse(src.text) if o.fig.start == occ.lead), None)
-        if same or owner is None or _compatible(occs[c.lead].fig, owner.fig)[0]:
-            continue
-        reason = f"陈述中该数属于{occs[c.lead].fig.raw}所指的对象，原文中它属于{owner.fig.raw}"
-        out[n] = (fig, _binding(c, claim, "misbound", src, occ, reason, b.support))
-    return out
+    out = check_leads(out, occs, claim, sources)
+    return check_conditions(check_topics(out, occs, claim, sources), sources)
 
 
 def bind_claim(claim: str, sources: Sequence[SourceText], *, context: str = "") -> list[Binding]:

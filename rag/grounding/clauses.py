@@ -7,16 +7,20 @@ A figure is only right with its subject: 党员责任区112个、党员示范岗
   comma 1,000 does not);
 * ``own``: the words that name what it measures: the text before it back to the clause start or
   to the previous item of a list (、/和/及), plus the noun right after it (66支党员突击队);
-  words of time, place, degree and comparison (全年, 全镇, 累计, 比上年增长 …) are left out;
+  words of time, place, degree and comparison (全年, 全镇, 累计, 比上年增长 …) are left out, so is
+  the noun of the figure before it (七成学校的在校生, 86所中小学有在校生), a whole (在…支出中超过八成)
+  and a noun that only restates a measure word of people (3.5名工作人员 = 3.5人,
+  ``rag/data/binding.yaml``); a total (总收入) takes the subject it totals (集体经济收入…);
 * ``inherited``: for a figure whose own words name nothing (比上年增长12.6％, 占56.1%), the words of
   the figure it follows in the sentence: the subject of 12.6％ is that of the previous clause;
 * qualifiers: ``direction`` (exact | lower 余/以上/超过/过半 | upper 不足/不到/近/以内/低于 | about
-  约/左右), ``plan`` (预计/计划/力争/有望…: a target, not a result), ``change`` (level | by 增长12%,
-  增幅为12% | to 提高到12% | from 由…), ``trend`` (up | down), ``base`` (比上年 = 同比 = 较去年;
+  约/左右), ``plan`` (预计/计划/力争/有望…: a target, not a result; ``plan_word`` when it is only
+  计划, which may name a programme), ``change`` (level | by 增长12%, 增幅为12%, 较上年多了, 高于全市
+  平均 | to 提高到12% | from 由…, 之前是), ``trend`` (up | down), ``base`` (比上年 = 同比 = 较去年;
   比全县平均), ``share`` (the whole of a ratio: 占立案总数的39%), ``tone`` (仅有117人 vs 多达117人) and
   ``period`` (累计 vs 今年/全年/2023年);
 * ``lead``: the figure whose subject it takes: the one it inherits from, or for a rate named only by
-  its attribute (参保率97.2%, 增幅为26.4%) the figure before it in the sentence.
+  its attribute (参保率97.2%, 增幅为26.4%) or its whole (完成年度目标的108%) the figure before it.
 
 Everything is computed on a simplified copy of the text of the same length (繁體 reads as 简体),
 so spans are offsets into the original text. Results are cached per text.
@@ -24,16 +28,17 @@ so spans are offsets into the original text. Results are cached per text.
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 from rag.documents.simplify import to_simplified
+from rag.grounding.binding_words import PERSON_UNITS, person_nouns
+from rag.grounding.direction import direction
 from rag.grounding.figures import Figure, extract_figures
 
-__all__ = ["Occurrence", "analyse", "content_bigrams", "pos_bigrams", "weighted_bigrams"]
+__all__ = ["Occurrence", "analyse", "content_bigrams", "rate_subject", "weighted_bigrams"]
 
 _SENTENCE_END = re.compile(r"[。！？；;!?\n]")
 # A comma between digits with exactly three after it is a thousands separator, not a break.
@@ -42,53 +47,43 @@ _LIST_SEP = re.compile(r"[、]|和|及|与|以及|并")
 # Where the noun after a figure ends: 860名党员中 / 3个村里 / 280亩高山蔬菜和140亩油茶.
 _NOUN_END = re.compile(
     r"[、]|和|及|与|以及|并|中(?![心央学国小层药医介秋期间标转华部])|里|内|有|已|都|均|共|其中|的|是|为"
+    r"|总(?=投资|金额|面积|产值|收入|规模|人数|户数|里程)"  # 项目总投资126亿元: the whole's attribute
+    r"|(?<=[^\W\d])(?:从|通过|经过)"  # 1.1万人次群众从活动中受益: a preposition
 )
 # Words that say when, where, how much or how it changed, but not what is measured.
 _NOT_SUBJECT = re.compile(
-    r"一年来|今年以来|今年|去年|上年|当年|全年|年内|年底|年初|全镇|全乡|全县|全村|全市|全区|全社区|本镇|本乡|"
+    r"一年来|今年以来|今年|去年|上一年|前一年|上年|当年|之前|此前|以前|原来|原先|全年|年内|年底|年初|全镇|全乡|全县|全村|全市|全区|全社区|本镇|本乡|"
     r"本村|辖区|共计|总计|合计|累计|总共|一共|加起来|其中|分别|同比|环比|比上年|较上年|比去年|较去年|"
     r"增长了?|增加了?|提高了?|提升了?|上升了?|下降了?|减少了?|降低了?|压减|压缩|达到|达|预计|计划|"
     r"力争|有望|可达|约|大约|将近|接近|近|超过|不足|不到|不超过|以上|以下|以内|左右|多达|之多|低于|高于|"
-    r"已经|已|均|都|全部|共|为|是|有|了|的|在|对|把|被|将|从|由|到|至|占|比|较|我们|我|本人|村里|镇里|"
+    r"已经|已|均|都|全部|共|为|是|有|了|的|在(?![校读职岗编册园])|对|把|被|将|从|由|到|至|占|比|较|我们|我|本人|村里|镇里|"
     r"乡里|县里|局里|村集体从中"
 )
 _PLAN = re.compile(
-    r"预计|(?<!年度)(?<!列入)(?<![的入])计划(?![的内外中任生单，,。；])|力争|有望|可望|拟|预期|目标是|争取到?\d"
+    r"预计|(?<!年度)(?<!列入)(?<![的入])计划(?![的内外中任生单，,。；])|力争|有望|可望|拟|预期|目标是|争取(?:到(?=(?:19|20)\d{2}年))?\d"
 )
-_LOWER = (
-    "余",
-    "多",
-    "以上",
-    "超过",
-    "超",
-    "逾",
-    "过半",
-    "不少于",
-    "至少",
-    "有余",
-    "之多",
-    "突破",
-    "多于",
-    "高于",
-)
-_UPPER = ("不足", "不到", "将近", "接近", "近", "以下", "以内", "低于", "少于", "不超过", "未超过", "不高于")
-_ABOUT = ("大约", "约", "左右", "上下", "大概")
 _TO = re.compile(
     r"(?:提高|提升|增加|增长|上升|下降|降低|减少|压减|压缩|缩短|扩大|涨|降|增|减|升)(?:到|至)了?$"
 )
 _BY = re.compile(
-    r"(?:增长|增加|提高|提升|上升|下降|减少|降低|压减|压缩|缩短|增收|减收|多了|少了|高出|高|低)了?$"
+    r"(?:增长|增加|提高|提升|上升|下降|减少|降低|压减|压缩|缩短|增收|减收|多了|少了|高出|高|低|快|慢)了?$"
 )
 # 压减一般性支出12%: the change verb, its object, then the figure (no 到/至).
 _BY_OBJECT = re.compile(
     r"^[^到至达为是有]{0,4}?(?:压减|压缩|减少|降低|下降|提高|提升|增加)(?!到|至|了)[^到至达为是有]{1,8}$"
 )
 _FROM = re.compile(r"(?:由|从)(?:原来|原先|之前|年初|过去|去年|上年)?的?$")
-_UP = re.compile(r"增长|增加|提高|提升|上升|多|高|增|涨|扩大")
-_DOWN = re.compile(r"下降|减少|降低|压减|压缩|缩短|少|低|降|减")
+# 降到了7.2天，之前是8.6天: the earlier level is the 由8.6天 of a change.
+_EARLIER = re.compile(r"(?:之前|此前|以前|原来|原先|先前)(?:是|为|有|只有|仅有|达到|达)?$")
+# 高于全市平均1.2个百分点 = 比全市平均高1.2个百分点: a difference, not a level.
+_THAN = re.compile(r"(?P<w>高于|低于|快于|慢于|多于|少于|高出|跑赢|超出|领先|跑输|落后)[^，。；,;]{1,12}$")
+# 比上年多争取2.1亿元 / 较上年少: 多/少 after a base state the difference.
+_MORE = re.compile(r"(?:比|较)[^，。；,;比较]{1,10}?(?P<w>多|少)[^\W\d]{0,2}$")
+_UP = re.compile(r"增长|增加|提高|提升|上升|多|高|增|涨|扩大|快")
+_DOWN = re.compile(r"下降|减少|降低|压减|压缩|缩短|少|低|降|减|慢")
 _BASE = re.compile(
     r"(?:比(?!例|重|率|值|赛)|较(?!大|好|多|少|高|低|快|慢|为)|高于|低于)(?P<base>[^，。；比较]{1,10}?)(?:平均水平|平均)?"
-    r"(?=增长|增加|提高|下降|减少|降低|多|少|高|低|$)"
+    r"(?=增长|增加|提高|下降|减少|降低|多|少|高|低|快|慢|$)"
 )
 _PERIOD = re.compile(r"(?P<cumulative>累计|累积|历年|至今|以来共)|(?P<year>今年|当年|全年|本年度|本年|年内)")
 _PER = re.compile(
@@ -139,6 +134,7 @@ class Occurrence:
     # 分别 with a noun the last item may share (受理和办结信访件): the words without it (the other
     # reading: 企业和农民专业合作社 shares nothing), or None.
     alt_near: tuple[str, str] | None = None
+    plan_word: str = ""  # the plan marker when it is only 计划, with the two characters before it
 
     @property
     def subject(self) -> str:
@@ -196,39 +192,6 @@ def _spans(t: str, pattern: re.Pattern[str], start: int, end: int) -> list[tuple
     return out
 
 
-def _direction(t: str, fig: Figure) -> str:
-    raw = to_simplified(fig.raw)
-    before = t[max(0, fig.start - 4) : fig.start]
-    if re.search(r"(?:不|未)$", before) and raw.startswith(("超过", "超", "高于")):
-        return "upper"
-    if before.endswith(("不超过", "未超过", "不高于", "低于", "少于", "控制在")):
-        return "upper"
-    if before.endswith(("高于", "多于", "突破", "超出", "超过")):
-        return "lower"
-    found = ""
-    for words, name in ((_UPPER, "upper"), (_LOWER, "lower"), (_ABOUT, "about")):
-        for w in words:
-            if (
-                raw.startswith(w)
-                or raw.endswith(w)
-                or (w in ("余", "多") and re.search(rf"\d{w}|成{w}", raw))
-            ):
-                found = found or name
-    if not found and re.search(r"[0-9一二三四五六七八九十百千万亿][余多][万亿千百]?[^\d]*$", raw):
-        found = "lower"  # 9万多元, 3个多月
-    clause_before = t[max(0, fig.start - 16) : fig.start]
-    far = re.search(
-        r"(不超过|未超过|不足|不到|低于|少于|超过|高于|多于|接近|将近)[^，。；、,;]{0,10}的$", clause_before
-    )
-    if not found and far:  # 不超过法定时限的一半, 已超过耕地总面积的40%
-        found = "upper" if far[1] in _UPPER else "lower"
-    if not found and re.search(r"(?:约|大约|大概)(?:占|为|是|有)?了?$", before):
-        found = "about"  # 约占三成
-    if not found and re.search(r"(?:近|将近|接近)(?:占|为|是|有)?了?$", before):
-        found = "upper"
-    return found or "exact"
-
-
 def _change(t: str, lb: int, fig: Figure) -> tuple[str, str, str]:
     """(change, trend, base) from the words right before the figure (within its clause)."""
     near = t[lb : fig.start]
@@ -236,20 +199,22 @@ def _change(t: str, lb: int, fig: Figure) -> tuple[str, str, str]:
         r"(?:降到|降至|增至|升至|涨到|提高到|达到)了?[^，。；]{0,8}的$", near
     )  # 降到了上年的三成
     near = re.sub(r"(?:约|大约|近|将近|接近|超过|不足|不到|了|的|原来的|原先的)+$", "", near)
-    change = "level"
+    change, than = "level", None
     noun = _BY_NOUN.search(near)
-    if _FROM.search(near):
+    if _FROM.search(near) or _EARLIER.search(near):
         change = "from"
     elif _TO.search(near):
         change = "to"
-    elif _BY.search(near) or _BY_OBJECT.search(near):
+    elif _BY.search(near) or _BY_OBJECT.search(near) or _MORE.search(near):
         change = "by"
     elif to_share:
         change = "to"
-    elif noun:
+    elif noun or (than := _THAN.search(near)):
         change = "by"
     trend = ""
-    if change == "by" and noun and not _BY.search(near):
+    if than:
+        trend = "up" if than["w"][0] in "高快多跑超领" and than["w"] != "跑输" else "down"
+    elif change == "by" and noun and not _BY.search(near):
         trend = "down" if noun["w"][0] in "降减下" else "up"
     elif change in ("by", "to"):
         tail = near[-6:]
@@ -300,6 +265,32 @@ def _per(t: str, start: int, end: int) -> str:
         return ""
     m = found[-1]
     return f"每{m['n'] or ''}{m['u'] or m['u2']}"
+
+
+# 七成学校的在校生 / 86所中小学有在校生: the noun of the figure before, then 的 or 有.
+_POSSESSOR = re.compile(r"[^\W\d的有]{1,6}[的有](?=[^\W\d])")
+# 在一般公共预算支出中超过八成 / 在全部支出中占: the whole a share is taken of.
+_IN_WHOLE = re.compile(r"在(?P<x>[^，。；,;、在]{2,16}?)(?:中|里|当中)的?(?:占比?|比重为?|比例为?)?$")
+# 总收入 / 总人数: the total of a noun named before it in the sentence.
+_TOTAL = re.compile(r"总([^\W\d]{1,3}?)(?:数|额|量)?")
+
+
+def _core(words: str) -> str:
+    return re.sub(r"[\W_]", "", "".join(_NOT_SUBJECT.split(words)))
+
+
+def rate_subject(occ: Occurrence) -> str:
+    """劳动争议案件化解率95.5%: the subject a rate is of (劳动争议案, the words before the attribute
+    and the three characters that may belong to it), or "" for a rate named by its attribute alone."""
+    core = _core(occ.own)
+    m = re.search(f"(?:{_ATTRIBUTE.pattern})$", core)
+    return core[: m.start()] if m else ""
+
+
+def _only_whole(t: str, lb: int, fig: Figure, own: str) -> bool:
+    """完成年度目标的108%: words naming only the whole of a ratio, not what it measures."""
+    whole = _share(t, lb, fig)
+    return bool(whole) and not _core(own.replace(whole, "").replace("完成", ""))
 
 
 # Where a topic before the first item of a 分别 list ends: 全县2360家单位中A、B、C级分别为….
@@ -383,8 +374,12 @@ def analyse(text: str) -> tuple[Occurrence, ...]:
                 lb = prev.end + seps[-1].end()
             else:
                 noun = re.fullmatch(r"[^\W\d到至为是有由从降升增减提高达]{1,4}", gap) is not None
-                modifier = gap.startswith("的") or (prev.unit == "岁" and noun)  # 35岁以下党员52名
+                # 35岁以下党员52名, 亿元以上项目31个: a bound before a noun qualifies it
+                bound = prev.unit == "岁" or to_simplified(prev.raw).endswith(("以上", "以下", "以内"))
+                modifier = gap.startswith("的") or (bound and noun)
                 lb = lbs[all_figs.index(prev)] if modifier else prev.end
+                if not modifier and (owner := _POSSESSOR.match(gap)):  # 七成学校的在校生不到100人
+                    lb = prev.end + owner.end()  # 学校 is 七成's noun; 在校生 is this figure's
         lbs.append(lb)
         if fig.kind in ("year", "date"):
             continue
@@ -392,22 +387,39 @@ def analyse(text: str) -> tuple[Occurrence, ...]:
         rb = min(clause[1], nxt)
         left, right = t[lb : fig.start], t[fig.end : rb]
         right = _NOUN_END.split(right)[0] if _is_noun_start(right) else ""
+        if fig.unit in PERSON_UNITS and right in person_nouns():  # 3.5名工作人员 = 3.5人
+            right = ""
         respectively = _respectively(t, clause, all_figs)
         alt = None
         if fig.start in respectively:
             (left, alone), right = respectively[fig.start], ""
             alt = None if alone is None else (alone, "")
+        whole = _IN_WHOLE.search(left) if fig.kind == "percent" else None
+        if whole:  # 在一般公共预算支出中超过八成: the whole of the ratio, not what it measures
+            left = left[: whole.start()]
         own = "|".join(p for p in (left, right) if content_bigrams(p))
         inherited, scope, lead = "", clause, None
+        total = _TOTAL.fullmatch(_core(own))
+        of = next((o for o in reversed(prev_in_sentence) if total and total[1] in o.subject), None)
+        if of is not None:  # …集体经济收入全部超过10万元，…总收入达到986万元: the total of that subject
+            left = f"{left}|{of.subject}"  # its noun as near as the subject's own figure's
+            own = "|".join(p for p in (left, right) if content_bigrams(p))
         if not own:
             before = next((o for o in reversed(prev_in_sentence) if o.subject), None)
             inherited = before.subject if before else _without_figures(t, sent[0], lb, all_figs)
             scope = (before.scope[0] if before else sent[0], clause[1])
             lead = before.fig.start if before else None
-        elif _ATTRIBUTE.fullmatch(re.sub(r"[\W_]", "", "".join(_NOT_SUBJECT.split(own)))):  # 参保率97.2%
+        elif _ATTRIBUTE.fullmatch(_core(own)) or _only_whole(t, lb, fig, own):  # 参保率97.2%, 完成目标的108%
             before = next((o for o in reversed(prev_in_sentence) if o.subject), None)
             lead = before.fig.start if before else None
         change, trend, base = _change(t, lb, fig)
+        plans = list(_PLAN.finditer(t, sent[0], fig.start))
+        # 营养改善计划覆盖1.2万名: 计划 alone may be a programme's name (binding asks the source)
+        named = (
+            t[max(sent[0], plans[0].start() - 2) : plans[0].end()]
+            if {m[0] for m in plans} == {"计划"}
+            else ""
+        )
         first = min(respectively, default=None)
         if fig.start in respectively and fig.start != first:  # 分别下降15%和10%: the second shares it
             lead_occ = next(o for o in out if o.fig.start == first)
@@ -420,37 +432,19 @@ def analyse(text: str) -> tuple[Occurrence, ...]:
             own,
             (left, right),
             inherited,
-            _direction(t, fig),
-            bool(_PLAN.search(t, sent[0], fig.start)),
+            direction(t, fig),
+            bool(plans),
             change,
             trend,
             base,
             _period(t, sent[0], fig.start),
             _per(t, clause[0], fig.start),
-            _share(t, lb, fig),
+            _share(t, lb, fig) or (whole["x"] if whole else ""),
             _tone(t, lb, fig),
             lead,
             alt,
+            named,
         )
         out.append(occ)
         prev_in_sentence.append(occ)
     return tuple(out)
-
-
-@lru_cache(maxsize=2048)
-def pos_bigrams(text: str) -> tuple[frozenset[str], frozenset[str]]:
-    """(bigrams inside the verbs, adjectives and adverbs of ``text``, bigrams inside its nouns):
-    调解成功 → 调解 v, 成功 a; 供水工程 n. A part-of-speech tagger (jieba's, already the keyword
-    index's tokenizer) tells them apart where bigrams cannot."""
-    import jieba
-    import jieba.posseg  # loaded on first use: most claims never need it
-
-    jieba.setLogLevel(logging.WARNING)
-    verbs: set[str] = set()
-    nouns: set[str] = set()
-    for w in jieba.posseg.cut(text.replace("|", "，")):
-        if w.flag[:1] in ("v", "a", "d") and w.flag != "vn":  # 应急 (vn) names a thing
-            verbs.update(w.word[i : i + 2] for i in range(len(w.word) - 1))
-        elif w.flag[:1] == "n":
-            nouns.update(w.word[i : i + 2] for i in range(len(w.word) - 1))
-    return frozenset(verbs), frozenset(nouns)

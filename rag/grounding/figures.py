@@ -15,10 +15,11 @@ Conventions (documented here once, relied on by callers and tests):
 * Years: ``2022年``/``2022年度`` → kind year, unit ``年``. A bare 4-digit integer in
   1900–2100 (``本人2022履行``, ``2023产季``) is kind year with unit ``""``.
 * Chinese numerals count only before a measure word/unit (三轮次, 两个, 十二名),
-  never alone, never ``一`` alone (the indefinite article: 一项硬任务, 一名党员),
+  never alone, never ``一`` alone (the indefinite article: 一项硬任务, 一名党员; but 多了一倍 is one),
   never ``二`` alone (ordinal-ish: 二期, 二次创业), never after 第, never as the
   start of a quoted slogan (“三个责任”), never in the known fixed phrases.
 * Ranges and lists share the last unit: 7、8号沟 → 7号, 8号; 3-5万元 → 3万元, 5万元.
+* Share words are percentages: 三成 → 30 %, 过半 / 一半 → 50 %, 四分之三 → 75 %; 翻一番 → 2倍.
 """
 
 from __future__ import annotations
@@ -302,7 +303,8 @@ def _chinese(t: str, m: re.Match[str], blocked: list[tuple[int, int]]) -> _Cand 
         pre, start = "", ns
     before, after = _char(t, start - 1), _char(t, m.end())
     approx = bool(pre or m["cinf"] or m["csuf"]) or "多" in unit
-    if num in ("一", "二") or set(num) <= {"〇", "零"}:  # 一项任务 (article), 二期/二次 (ordinal-ish)
+    # 一项任务 (article), 二期/二次 (ordinal-ish); 多了一倍 is a figure
+    if (num in ("一", "二") and unit != "倍") or set(num) <= {"〇", "零"}:
         return None
     if before == "第" or before in _REDACTION or before in _OPEN_QUOTES:  # 第三次, *万余元, “三个责任”
         return None
@@ -353,7 +355,8 @@ def _candidate(t: str, m: re.Match[str], blocked: list[tuple[int, int]]) -> _Can
             value = Decimal(_cn_int(m["fnum"])) / Decimal(_cn_int(m["fden"]))
         except (ValueError, ZeroDivisionError):
             return None
-        return _Cand(m.start(), m.end(), value, "", "number", bool(m["fpre"]), Decimal(1))
+        # 四分之三 is a share word: 75 %
+        return _Cand(m.start(), m.end(), value * 100, "%", "percent", bool(m["fpre"]), Decimal(1))
     if m["wnum"]:  # 三成 = 30 %
         approx = bool(m["wpre"] or m["wsuf"])
         return _Cand(
