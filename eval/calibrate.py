@@ -1,6 +1,6 @@
 """Calibrate the checker on labeled sets: ``rag eval judge``.
 
-Four sets, each claim checked against its own source file through the real checker path
+Five sets, each claim checked against its own source file through the real checker path
 (figure binding, evidence, the judge's P(是)):
 
 * ``seed`` (``eval/judge/labeled.yaml``): supported vs altered claims authored from the seeds
@@ -12,7 +12,10 @@ Four sets, each claim checked against its own source file through the real check
 * ``retired2`` (``eval/judge/binding_heldout2.yaml``): the second held-out set (``heldout2_sources/``,
   kinds supported | paraphrase, label 1; misbound | swap | elsewhere | qualifier | number, label 0),
   written blind to the rules and measured once (2026-12-01), then studied and tuned on: a third
-  tuning set.
+  tuning set;
+* ``heldout`` (``eval/judge/binding_heldout3.yaml``): the third held-out set (``heldout3_sources/``,
+  163 claims over 8 new reports, the same kinds), written blind to the rules and to the other
+  sets, never tuned on.
 
 A fresh blind set is added as one more entry of ``SETS`` (key ``heldout``), measured once, then
 retired in turn under another key.
@@ -47,12 +50,14 @@ LABELED = JUDGE_DIR / "labeled.yaml"
 BINDING_DEV = JUDGE_DIR / "binding_dev.yaml"
 BINDING_HELDOUT = JUDGE_DIR / "binding_heldout.yaml"  # retired: tuned on since
 BINDING_HELDOUT2 = JUDGE_DIR / "binding_heldout2.yaml"  # retired2: measured once, tuned on since
+BINDING_HELDOUT3 = JUDGE_DIR / "binding_heldout3.yaml"  # blind: never tuned on
 # The sets `rag eval judge` runs by default, in order: one line per set (a new blind set goes last).
 SETS: dict[str, Path] = {
     "seed": LABELED,
     "dev": BINDING_DEV,
     "retired": BINDING_HELDOUT,
     "retired2": BINDING_HELDOUT2,
+    "heldout": BINDING_HELDOUT3,
 }
 SEED_KINDS = ("supported", "number", "entity", "unrelated")
 BINDING_KINDS = ("supported", "paraphrase", "misbound", "swap", "elsewhere", "qualifier", "number")

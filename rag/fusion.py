@@ -11,7 +11,13 @@ Features of a candidate chunk (each in [0, 1]):
   one containing the other (党委书记 / 镇党委书记);
 - ``year``, ``place`` (its report mentions a place the question names), ``section`` (问题/打算 …
   words in the question and the chunk's section kind), ``unit`` (the question asks 多少天 / 几位 /
-  多少钱 … and the chunk holds a figure in that unit).
+  多少钱 … and the chunk holds a figure in that unit), ``figure`` (the question asks for a figure
+  in any unit, 几轮 / 多少 …, and the chunk holds one: an intro or closing line holds none),
+  ``total`` (the question asks for a sum, 加起来 / 一共, and the chunk states one: 合计 / 累计 /
+  共 … shortly before a figure), ``body`` (a question naming no section prefers the 履职 part:
+  that is where reports state what was done), ``length`` (the chunk's length up to
+  ``FULL_LENGTH`` characters, as a share: BM25 favours one-line intros and closings, which
+  rarely answer anything).
 
 The query features are soft boosts: a report that matches none of them still ranks on the two
 retrievers. ``Settings.fusion = "rrf"`` restores plain RRF with ``Settings.rrf_k``;
@@ -46,8 +52,13 @@ FEATURES = (
     "place",
     "section",
     "unit",
+    "figure",
+    "total",
+    "body",
+    "length",
 )
 RANK_KS = ("dense", "keyword", "report")
+FULL_LENGTH = 300  # characters; measured on the dev set: 100–500 all help, 300 most
 METHODS = ("learned", "rrf")
 
 
@@ -141,6 +152,21 @@ def _unit_pattern(units: tuple[str, ...]) -> re.Pattern[str]:
     )
 
 
+# A figure: digits with a unit or a magnitude after them; not a year or date (2023年, 5月) and not
+# a list number (1.种粮).
+_FIGURE_RE = re.compile(
+    r"(?<![0-9.．])[0-9０-９]+(?:[.．][0-9０-９]+)?\s*(?:[%％万萬亿億千]|(?![年月日号時时])[\u4e00-\u9fff])"
+)
+
+
+@lru_cache(maxsize=64)
+def _total_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    """A total word (简体 or 繁體) followed within ten characters of one clause by a figure."""
+    forms = {f for w in words for f in (w, _traditional(w))}
+    alts = "|".join(re.escape(w) for w in sorted(forms, key=len, reverse=True))
+    return re.compile(rf"(?:{alts})[^，。；,;\n]{{0,10}}?[0-9０-９]")
+
+
 def _rank_feature(rank: int | None, k: float) -> float:
     return 0.0 if rank is None else (k + 1.0) / (k + rank)
 
@@ -167,6 +193,9 @@ def feature_matrix(
     for p in intent.places if intent else ():
         place_reports |= vocab.places.get(p, frozenset())
     unit_re = _unit_pattern(intent.units) if intent and intent.units else None
+    total_re = _total_pattern(intent.totals) if intent and intent.totals else None
+    quantity = bool(intent and intent.quantity)
+    factual = bool(intent) and not sections
     out = np.zeros((len(cands), len(FEATURES)), dtype=np.float64)
     for i, c in enumerate(cands):
         ch = c.chunk
@@ -186,6 +215,10 @@ def feature_matrix(
             float(key in place_reports),
             float(ch.section in sections),
             float(unit_re is not None and unit_re.search(ch.text) is not None),
+            float(quantity and _FIGURE_RE.search(ch.text) is not None),
+            float(total_re is not None and total_re.search(ch.text) is not None),
+            float(factual and ch.section == "履职"),
+            min(len(ch.text), FULL_LENGTH) / FULL_LENGTH,
         )
     return out
 

@@ -58,6 +58,10 @@ _CN_NUM_RE = re.compile(
 )
 
 
+# Aspect particles between two characters (入了党, 起过火): synonym keys also match without them.
+_PARTICLE_RE = re.compile(r"(?<=[\u4e00-\u9fff])[了过着](?=[\u4e00-\u9fff])")
+
+
 class QueryTermsError(ValueError):
     """A cue or synonym file that cannot be used, with what to fix."""
 
@@ -75,6 +79,11 @@ class QueryTerms:
     place_max_report_share: float
     quantity_asks: tuple[str, ...] = ()
     quantity_units: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    quantity_not: tuple[str, ...] = ()  # 好几年, 几乎: an ask word that asks for nothing
+    quantity_people: tuple[str, ...] = ()  # 几个队员 asks for 名/人, not 个
+    quantity_before: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # 年纪多大 → 岁
+    total_asks: tuple[str, ...] = ()  # 加起来, 一共 …: the question asks for a total
+    total_words: tuple[str, ...] = ()  # 合计, 累计, 共 …: how a passage states one
     sources: tuple[str, ...] = ()
 
 
@@ -138,6 +147,14 @@ def _load_terms(synonyms_path: str, cues_path: str, _mtimes: tuple[float, float]
         quantity_units={
             str(k): _str_list(v, f"quantity_units.{k}") for k, v in (cues.get("quantity_units") or {}).items()
         },
+        quantity_not=_str_list(cues.get("quantity_not") or ["好几"], "quantity_not"),
+        quantity_people=_str_list(cues.get("quantity_people") or ["人"], "quantity_people"),
+        quantity_before={
+            str(k): _str_list(v, f"quantity_before.{k}")
+            for k, v in (cues.get("quantity_before") or {}).items()
+        },
+        total_asks=_str_list(cues.get("total_asks") or ["一共"], "total_asks"),
+        total_words=_str_list(cues.get("total_words") or ["合计"], "total_words"),
         sources=(synonyms_path, cues_path),
     )
 
@@ -249,6 +266,8 @@ class QueryIntent:
     places: tuple[str, ...] = ()
     sections: tuple[str, ...] = ()
     units: tuple[str, ...] = ()  # units the asked-for figure may carry (多少天 → 天)
+    quantity: bool = False  # asks for a figure (多少, 几个 …), whatever its unit
+    totals: tuple[str, ...] = ()  # asks for a total (加起来, 一共 …): the words a passage states one with
     expansions: tuple[str, ...] = ()
     mentions: tuple[tuple[str, int, int], ...] = ()
     inherited: tuple[str, ...] = ()  # entity kinds taken from a previous question
@@ -376,19 +395,38 @@ def _places(text: str, terms: QueryTerms, vocab: CorpusVocabulary) -> tuple[list
     return names, sorted(spans)
 
 
-def _units(text: str, terms: QueryTerms) -> list[str]:
-    """Units of the figure a question asks for: 多少天 → 天, 几位 → 名/人/位, 多大 → 平米/亩 …"""
+def _ask_positions(text: str, terms: QueryTerms) -> list[tuple[int, str]]:
+    """(position, ask word) of every quantity ask, minus those inside 好几 / 几乎 …"""
+    dead = {i for w in terms.quantity_not for s in _find_all(text, w) for i in range(s, s + len(w))}
+    return [(i, a) for a in terms.quantity_asks for i in _find_all(text, a) if i not in dead]
+
+
+def _units(text: str, terms: QueryTerms, asks: list[tuple[int, str]]) -> list[str]:
+    """Units of the figure a question asks for: 多少天 → 天, 几位 → 名/人/位, 多大 → 平米/亩 …
+    A unit is a whole word after the ask (多少年轻人 asks for no 年, 几个别 no 个); a person word
+    soon after it adds 名/人 (几个队员); a word shortly before it fixes the unit (年纪普遍多大 → 岁)."""
+    import jieba
+
     units: list[str] = []
-    keys = sorted(terms.quantity_units, key=len, reverse=True)
-    for ask in terms.quantity_asks:
-        for i in _find_all(text, ask):
-            if ask in terms.quantity_units:
-                units.extend(u for u in terms.quantity_units[ask] if u not in units)
-                continue
-            window = text[i + len(ask) : i + len(ask) + 4]
-            hits = [(window.find(k), -len(k), k) for k in keys if k in window]
-            if hits:
-                units.extend(u for u in terms.quantity_units[min(hits)[2]] if u not in units)
+    for i, ask in asks:
+        before = next((w for w in terms.quantity_before if w in text[max(0, i - len(w) - 3) : i]), None)
+        fixed = terms.quantity_before[before] if before else terms.quantity_units.get(ask, ())
+        found: list[str] = list(fixed)
+        window = text[i + len(ask) : i + len(ask) + 8]
+        pos = 0
+        for word in [] if found else jieba.lcut(window, HMM=False):
+            if pos >= 4:
+                break
+            pos += len(word)
+            # the word is the unit, or a magnitude + unit (万元); 年轻人 holds no unit 人
+            units_of = terms.quantity_units
+            key = next((k for k in units_of if word == k or (word[1:] == k and word[0] in "万亿千百")), None)
+            if key:
+                found = list(terms.quantity_units[key])
+                break
+        if not before and any(w in window for w in terms.quantity_people):
+            found += terms.quantity_units.get("人", ())
+        units.extend(u for u in found if u not in units)
     return units
 
 
@@ -409,6 +447,7 @@ def understand(
         mentions.append(("years", m.start(), m.end()))
     places, place_spans = _places(text, terms, vocab)
     mentions += [("places", s, e) for s, e in place_spans]
+    asks = _ask_positions(text, terms)
 
     sections: list[str] = []
     for cue, kind in terms.section_cues:
@@ -418,8 +457,9 @@ def understand(
                     sections.append(k)
 
     expansions: list[str] = []
+    bare = _PARTICLE_RE.sub("", text)  # 入了党 matches 入党
     for phrase, gap, forms in terms.synonyms:
-        if gap.search(text) if gap else phrase in text:
+        if any((gap.search(t) if gap else phrase in t) for t in (text, bare)):
             expansions.extend(f for f in forms if f not in expansions and f not in text)
     expansions.extend(f for f in _numeral_forms(text) if f not in expansions)
     return QueryIntent(
@@ -428,7 +468,9 @@ def understand(
         years=tuple(years),
         places=tuple(places),
         sections=tuple(sections),
-        units=tuple(_units(text, terms)),
+        units=tuple(_units(text, terms, asks)),
+        quantity=bool(asks),
+        totals=terms.total_words if any(w in text for w in terms.total_asks) else (),
         expansions=tuple(expansions),
         mentions=tuple(sorted(mentions, key=lambda m: m[1])),
     )

@@ -147,3 +147,37 @@ def test_follow_up_inherits_what_it_does_not_name(terms, vocab) -> None:
     assert merged.years == (2023,) and "问题" in merged.sections  # not named: inherited
     assert set(merged.inherited) == {"years", "sections"}
     assert "乡长" not in first.without_mentions(["roles"]) and "2023" in first.without_mentions(["roles"])
+
+
+def test_quantity_units_are_whole_words_and_people_count_in_persons(terms, vocab) -> None:
+    # 多少年轻人 asks for people, not years; 个别 is no counter
+    assert set(understand("每年派多少年轻人下村", terms, vocab).units) >= {"人", "名"}
+    assert "年" not in understand("每年派多少年轻人下村", terms, vocab).units
+    # a person word after the counter: 几个队员 is counted in 名/人 as well as 个
+    assert {"个", "名", "人"} <= set(understand("消防队配了几个全职队员", terms, vocab).units)
+    # a word before the ask fixes the unit: age, not area
+    assert understand("护林员年纪普遍多大", terms, vocab).units == ("岁",)
+    assert "亩" in understand("茶园面积有多大", terms, vocab).units
+    assert understand("空气好的日子占几成", terms, vocab).units[:2] == ("%", "％")
+    assert understand("一共投了多少万元", terms, vocab).units == ("元",)  # 万 is the magnitude
+
+
+def test_quantity_and_total_asks(terms, vocab) -> None:
+    assert understand("做过几轮排查", terms, vocab).quantity
+    # 好几年 / 几乎 ask for no figure
+    assert not understand("有的村好几年没发展党员，几乎停了", terms, vocab).quantity
+    assert understand("各村的收入加起来有多少", terms, vocab).totals == terms.total_words
+    assert understand("各村收入有多少", terms, vocab).totals == ()
+
+
+def test_synonyms_match_across_aspect_particles(terms) -> None:
+    # 入党 → 党员 (synonyms.yaml) also for 入了党 / 入过党
+    for q in ("今年让几个人入了党", "他们入过党吗"):
+        assert "党员" in understand(q, terms).expansions, q
+    # the particle is only skipped for matching: the question text is unchanged
+    assert understand("今年让几个人入了党", terms).text == "今年让几个人入了党"
+
+
+def test_self_criticism_and_later_words_are_section_cues(terms) -> None:
+    assert "问题" in understand("副乡长坦白自己下支部检查得怎样", terms).sections
+    assert "打算" in understand("部长往后要盯哪个项目", terms).sections

@@ -12,9 +12,11 @@ import pytest
 import yaml
 
 from rag.bench.quality import PARAPHRASE_TUNE, corpus_files, first_relevant, load_paraphrase
-from rag.fusion import FEATURES, FUSION_FILE, FusionError, load_fusion
+from rag.fusion import FEATURES, FUSION_FILE, Candidate, FusionError, feature_matrix, load_fusion
 from rag.index.index import Index
+from rag.query import EMPTY_VOCABULARY, understand
 from rag.retrieval import candidates, hybrid_search
+from rag.schema import Chunk
 from rag.settings import Settings
 
 CASES, CORPUS = load_paraphrase(PARAPHRASE_TUNE)
@@ -112,17 +114,50 @@ def test_colloquial_question_finds_the_report_wording(index_dir: Path) -> None:
 
 
 def test_paraphrase_tune_recall_with_hashed_embedder(index_dir: Path) -> None:
-    """Reached 62/66 recall@3 and MRR@10 0.822 (plain RRF without query understanding: 0.50 / 0.41)."""
+    """Reached 64/66 recall@3 and MRR@10 0.855 (plain RRF without query understanding: 33/66, 0.41)."""
     ours = _metrics(_index(index_dir))
-    assert ours["recall_at_3"] >= 62 / 66 and ours["mrr_at_10"] >= 0.82, ours
+    assert ours["recall_at_3"] >= 63 / 66 and ours["mrr_at_10"] >= 0.84, ours
     plain = _metrics(_index(index_dir, fusion="rrf", query_understanding=False))
     assert ours["recall_at_3"] > plain["recall_at_3"] + 0.3, (ours, plain)
 
 
 @pytest.mark.model
 def test_paraphrase_tune_recall_with_e5(tmp_path: Path) -> None:
-    """Reached recall@3 0.970 and MRR@10 0.903 with e5 (plain RRF: 0.788 / 0.733)."""
+    """Reached recall@3 0.985 and MRR@10 0.937 with e5 (plain RRF: 0.788 / 0.733); the weights are
+    fitted on these questions (and the retired part), so this guards against regressions only."""
     index = Index(Settings(index_dir=tmp_path / "e5", embedder="e5"))
     assert index.ingest(corpus_files(CORPUS)).ok
     ours = _metrics(index)
-    assert ours["recall_at_3"] >= 0.95 and ours["mrr_at_10"] >= 0.89, ours
+    assert ours["recall_at_3"] >= 0.95 and ours["mrr_at_10"] >= 0.92, ours
+
+
+def _chunk(text: str, section: str = "履职") -> Chunk:
+    return Chunk("c", text, "r.txt", 0, "t", 2023, "乡长", "乡镇", section, (), 0, len(text))
+
+
+def _row(question: str, text: str, section: str = "履职") -> dict[str, float]:
+    intent = understand(question)
+    x = feature_matrix(
+        [Candidate(_chunk(text, section), 1, 1)], intent, EMPTY_VOCABULARY, load_fusion(Settings()).rank_k
+    )
+    return dict(zip(FEATURES, x[0], strict=True))
+
+
+def test_figure_total_body_and_length_features() -> None:
+    figure = "共改造农村户厕1260户，劝返辍学学生7名。"
+    intro = "根据要求，现将2023年以来的工作报告如下："  # a year is no figure
+    assert _row("乡里做过几轮排查？", figure)["figure"] == 1.0
+    assert _row("乡里做过几轮排查？", intro)["figure"] == 0.0
+    assert _row("排查工作怎么样", figure)["figure"] == 0.0  # no figure asked for
+    # a total asked for: a passage stating one (共 … figure), in 简体 or 繁體
+    assert _row("各村加起来改了多少户厕", figure)["total"] == 1.0
+    assert _row("各村加起来改了多少户厕", "共計改造戶廁1260戶")["total"] == 1.0
+    assert _row("各村加起来改了多少户厕", "改造农村户厕1260户")["total"] == 0.0
+    assert _row("改了多少户厕", figure)["total"] == 0.0
+    # body: a question naming no section prefers 履职; a 问题 question does not
+    assert _row("改了多少户厕", figure)["body"] == 1.0
+    assert _row("改了多少户厕", figure, section="问题")["body"] == 0.0
+    assert _row("改厕有什么不足", figure)["body"] == 0.0
+    assert (
+        0 < _row("改了多少户厕", intro)["length"] < _row("改了多少户厕", "很长的段落" * 100)["length"] == 1.0
+    )

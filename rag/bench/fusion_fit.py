@@ -1,16 +1,21 @@
-"""Tuning the fusion weights of rag/fusion.py on the tune part of the paraphrased dev set.
+"""Tuning the fusion weights of rag/fusion.py on the tuning parts of the paraphrased dev set.
 
     .venv/bin/python -m rag.bench.fusion_fit            # print the fit and its cross-validation
     .venv/bin/python -m rag.bench.fusion_fit --write    # and write rag/data/fusion.yaml
+    .venv/bin/python -m rag.bench.fusion_fit --parts tune   # fit on one part only
 
-For every tune question the candidates (dense + keyword top-``n``, with the query features) are
+For every question the candidates (dense + keyword top-``n``, with the query features) are
 collected once from an index of the corpus (real e5 by default). The combiner is a linear score
 over rag.fusion.FEATURES fitted as a pairwise logistic model (the answering passage against every
 other candidate of its question, L2-regularised, weights kept ≥ 0 so every feature can only lift
 a passage): convex, so the same data give the same weights. The rank constants and the
-regularisation are picked by 2-fold cross-validation over the tune questions grouped by report
-(a question never shares a report with the fold it is scored on). The held-out part is never
-read here.
+regularisation are picked by 2-fold cross-validation over the questions grouped by report
+(a question never shares a report with the fold it is scored on).
+
+Honesty check: with two or more parts, every part is also scored by weights fitted on the other
+parts only (``cross_part``), beside the packaged weights and the two legs alone on the same
+candidates: a fit that only memorises its questions shows up as a gap between ``fit`` and
+``cross_part``. The fresh held-out part (paraphrase_heldout2.yaml) is never a tuning part.
 """
 
 from __future__ import annotations
@@ -27,8 +32,8 @@ import numpy as np
 import yaml
 
 from rag.bench.baselines import CachedEmbedder
-from rag.bench.quality import PARAPHRASE_TUNE, Case, corpus_files, load_paraphrase
-from rag.fusion import FEATURES, FUSION_FILE, feature_matrix
+from rag.bench.quality import TUNING_PARTS, Case, corpus_files, load_paraphrase
+from rag.fusion import FEATURES, FUSION_FILE, feature_matrix, load_fusion
 from rag.index.embeddings import Embedder, create_embedder
 from rag.index.index import Index
 from rag.query import corpus_vocabulary, load_terms
@@ -136,18 +141,22 @@ def fit(data: Sequence[Collected], vocab) -> dict[str, Any]:
     }
 
 
-def write(result: dict[str, Any], path: Path, *, embedder_id: str, questions: int, source: Path) -> None:
+def write(result: dict[str, Any], path: Path, *, embedder_id: str, questions: int, source: str) -> None:
     cv = result["cv_folds"]
     header = (
         "# Weights of the fusion combiner (rag/fusion.py): score = Σ weight × feature.\n"
         "# Written by `python -m rag.bench.fusion_fit --write` (rag/bench/fusion_fit.py): a pairwise\n"
-        f"# logistic fit on {questions} questions of {source.name} with {embedder_id},\n"
+        f"# logistic fit on {questions} questions of {source} with {embedder_id},\n"
         f"# {dt.date.today().isoformat()}; rank constant and regularisation (lambda {result['lambda']}) by\n"
-        "# 2-fold cross-validation over the questions grouped by report. The held-out part is never used.\n"
+        "# 2-fold cross-validation over the questions grouped by report. paraphrase_heldout2 is never used.\n"
         f"# CV folds (MRR@10 / recall@3): {cv[0]['mrr_at_10']} / {cv[0]['recall_at_3']} and "
-        f"{cv[1]['mrr_at_10']} / {cv[1]['recall_at_3']};\n# on all tune questions "
+        f"{cv[1]['mrr_at_10']} / {cv[1]['recall_at_3']};\n# on all fitted questions "
         f"{result['fit']['mrr_at_10']} / {result['fit']['recall_at_3']} (dense + keyword alone: "
         f"{result['two_legs_only']['mrr_at_10']} / {result['two_legs_only']['recall_at_3']}).\n"
+        + "".join(
+            f"# fitted without part {name}, scored on it: {v['mrr_at_10']} / {v['recall_at_3']}\n"
+            for name, v in (result.get("cross_part") or {}).items()
+        )
     )
     body = yaml.safe_dump(
         {"weights": result["weights"], "rank_k": result["rank_k"]}, allow_unicode=True, sort_keys=False
@@ -155,28 +164,64 @@ def write(result: dict[str, Any], path: Path, *, embedder_id: str, questions: in
     path.write_text(header + body, encoding="utf-8")
 
 
+def cross_part(parts: dict[str, list[Collected]], vocab) -> dict[str, dict]:
+    """Every part scored by weights fitted (rank k and lambda included) on the other parts only."""
+    out = {}
+    for name, held in parts.items():
+        rest = [d for other, data in parts.items() if other != name for d in data]
+        if not rest:
+            continue
+        res = fit(rest, vocab)
+        k = res["rank_k"]["dense"]
+        w = np.array([res["weights"][f] for f in FEATURES])
+        out[name] = evaluate(held, features(held, vocab, k), w) | {"fitted_on": len(rest)}
+    return out
+
+
+def packaged(parts: dict[str, list[Collected]], vocab, settings: Settings) -> dict[str, dict]:
+    """The weights in use (rag/data/fusion.yaml, before any --write) on each part."""
+    fusion = load_fusion(settings)
+    w = np.array([fusion.weights[f] for f in FEATURES])
+    out = {}
+    for name, data in parts.items():
+        feats = [feature_matrix(d.items, d.intent, vocab, fusion.rank_k) for d in data]
+        out[name] = evaluate(data, feats, w)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tune", type=Path, default=PARAPHRASE_TUNE)
+    parser.add_argument(
+        "--parts", default=",".join(TUNING_PARTS), help=f"tuning parts, of {', '.join(TUNING_PARTS)}"
+    )
     parser.add_argument("--write", action="store_true", help=f"write {FUSION_FILE}")
     parser.add_argument("--out", type=Path, default=FUSION_FILE)
     parser.add_argument("--index-dir", type=Path, help="keep the index here (reused when it exists)")
     args = parser.parse_args(argv)
+    names = [n.strip() for n in args.parts.split(",") if n.strip()]
+    unknown = [n for n in names if n not in TUNING_PARTS]
+    if unknown or not names:
+        parser.error(f"unknown tuning part {unknown}: use {', '.join(TUNING_PARTS)}")
     settings = Settings()
     embedder: Embedder = CachedEmbedder(
         create_embedder(settings), settings.model_cache_dir / "bench" / "quality-passages.sqlite"
     )
-    cases, corpus = load_paraphrase(args.tune)
+    loaded = {n: load_paraphrase(TUNING_PARTS[n]) for n in names}
+    folders = sorted({d for _, corpus in loaded.values() for d in corpus})
     root = args.index_dir or Path(settings.model_cache_dir) / "bench" / "fusion-fit-index"
     index = Index(settings.model_copy(update={"index_dir": root, "chroma_url": None}), embedder=embedder)
-    index.ingest(corpus_files(corpus))
+    index.ingest(corpus_files(folders))
     vocab = corpus_vocabulary(index, load_terms(index.settings))
-    data = collect(index, cases)
+    parts = {n: collect(index, cases) for n, (cases, _) in loaded.items()}
+    data = [d for part in parts.values() for d in part]
     result = fit(data, vocab)
+    result["cross_part"] = cross_part(parts, vocab)
+    result["packaged_weights"] = packaged(parts, vocab, settings)
     shown = {k: v for k, v in result.items() if k != "grid"}
     print(yaml.safe_dump(shown, allow_unicode=True, sort_keys=False))
     if args.write:
-        write(result, args.out, embedder_id=embedder.id, questions=len(cases), source=args.tune)
+        source = " + ".join(TUNING_PARTS[n].name for n in names)
+        write(result, args.out, embedder_id=embedder.id, questions=len(data), source=source)
         print(f"written: {args.out}", file=sys.stderr)
     index.close()
     return 0

@@ -120,13 +120,17 @@ def register(bench_app: typer.Typer) -> None:
     def quality_cmd(
         suite: Annotated[Path, typer.Option(help="问答评测集（取其中的问题与期望片段）")] = _SUITE,
         seeds: SeedsOpt = _SEEDS,
+        parts: Annotated[
+            str, typer.Option(help="改写问法评测集的部分，逗号分隔（默认全部：rag/bench/quality.py PARTS）")
+        ] = "",
         as_json: JsonOpt = False,
     ) -> None:
         """检索质量：recall@1/3/10 与 MRR@10，本项目 vs LangChain+Chroma 与 rank_bm25（真实嵌入模型）。"""
         from rag.bench.search import bench_quality
 
+        chosen = [x.strip() for x in parts.split(",") if x.strip()] or None
         with _user_errors():
-            figures = bench_quality(Settings(), seeds_dir=seeds, suite=suite, log=_log)
+            figures = bench_quality(Settings(), seeds_dir=seeds, suite=suite, parts=chosen, log=_log)
         _print(figures, as_json)
 
     @bench_app.command("llm")
