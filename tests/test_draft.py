@@ -73,7 +73,8 @@ def test_exemplars_match_section_type_and_prefer_role(index: Index) -> None:
 def test_each_point_is_one_short_prompt_and_the_fact_is_written_by_code(index: Index) -> None:
     llm = ScriptedLLM(default="隐患整改闭环管理还不够到位。")
     result = draft(index, llm, REQ)
-    assert len(llm.calls) == len(result.plan) >= 3  # one short job per planned point
+    # one short job per planned point, plus a continuation for a point short of its share
+    assert len(llm.calls) == len(result.plan) + result.continued and len(result.plan) >= 3
     system, first = llm.calls[0][0]["content"], llm.calls[0][-1]["content"]
     assert "虽然全年开展安全生产检查26次，但" in first  # the fact, framed for 存在问题
     assert "不写任何数字" in system

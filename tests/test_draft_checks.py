@@ -10,6 +10,7 @@ from rag.drafting.copying import Report, copied_runs, corpus_reports, drop_copie
 from rag.drafting.facts import facts_unused
 from rag.drafting.incidents import find_inventions, remove_inventions
 from rag.drafting.plan import Point, fact_point, on_topic, plan_points, typical_points
+from rag.drafting.repeats import drop_repeats, repeated_clauses
 from rag.drafting.section import DraftRequest, draft, find_exemplars
 from rag.drafting.style import STYLE_NUMBERED, section_profile
 from rag.drafting.write import point_body
@@ -158,7 +159,7 @@ def test_short_points_get_more_points_until_the_corpus_floor(index: Index) -> No
     llm = ScriptedLLM(default="隐患排查整治还不够深入，闭环管理还不到位。")
     result = draft(index, llm, ISSUE)
     assert result.length["chars"] >= result.length["min"] and result.length["in_range"]
-    assert len(result.plan) > 3 and len(llm.calls) == len(result.plan)
+    assert len(result.plan) > 3 and len(llm.calls) == len(result.plan) + result.continued
 
 
 def test_house_style_and_range_come_from_the_corpus(index: Index) -> None:
@@ -199,3 +200,36 @@ def test_point_body_cleans_what_a_small_model_adds() -> None:
     plan = fact_point("打算", "项目建设", "计划实施项目14个")
     assert plan.opening == "计划实施项目14个，"
     assert fact_point("打算", "党员教育", "全年组织党员集中学习12次").opening.startswith("在全年组织")
+
+
+def test_repeated_clauses_exact_or_near_are_found_and_dropped_from_what_a_call_adds() -> None:
+    text = "一是加强理论学习，提高政策理解能力，加强理论学习，提高政策理解能力。\n二是抓好落实，抓好落实。"
+    # a set phrase shorter than MIN_CHARS (抓好落实) is no repeat for the check
+    assert repeated_clauses(text) == ["加强理论学习", "提高政策理解能力"]
+    assert repeated_clauses("一是宣传阵地管理还不够精细。\n二是网上舆论引导的方法还不多。") == []
+    point = "缺乏深入理解、灵活运用马克思主义理论的能力。"
+    added, removed = drop_repeats("未能深入理解马克思主义理论。对网上舆情研判还不够及时。", [point])
+    assert added == "对网上舆情研判还不够及时。" and removed == ["未能深入理解马克思主义理论"]
+    assert drop_repeats("问题一。", ["问题一。问题二。"]) == ("", ["问题一"])  # what a call adds is new
+
+
+def test_a_short_point_gets_one_more_sentence_never_a_repeat(index: Index) -> None:
+    more = "对网上舆情的研判处置还不够及时，阵地管理存在薄弱环节。"
+    llm = ScriptedLLM(default="意识形态责任落实还不够到位。").on("再用一句话", more)
+    req = DraftRequest(role="宣传部长", section="存在问题", year=2024, topic="意识形态")
+    result = draft(index, llm, req)
+    assert result.continued > 0 and len(llm.calls) == len(result.plan) + result.continued
+    assert result.text.count(more) == 1  # the same sentence again in a later point is a repeat
+    assert all(not repeated_clauses(line) for line in result.text.split("\n"))
+    assert result.repeats_removed and result.length["in_range"] is not None
+
+
+def test_point_body_writes_in_the_first_person_and_drops_a_clause_cut_off() -> None:
+    aspect = Point("aspect", "x")
+    echo = "社区党委书记在2024年述职报告中提到，通过网格化管理提升了治理效能。"
+    assert point_body(aspect, echo, 150, "社区党委书记") == "通过网格化管理提升了治理效能。"
+    third = "2024年，副乡长在粮食生产中，采取了一系列措施。"
+    assert point_body(aspect, third, 150, "副乡长") == "在粮食生产中，采取了一系列措施。"
+    # the token limit cut the last clause (…，加): it goes, the sentence ends
+    cut = "需要进一步提升理论学习和实践能力，加强理论学习，加"
+    assert point_body(aspect, cut, 150) == "需要进一步提升理论学习和实践能力，加强理论学习。"

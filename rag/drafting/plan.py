@@ -33,6 +33,8 @@ ASPECTS = {
         "能力本领还有差距",
         "群众工作本领还需提升",
         "工作作风还不够扎实",
+        "调查研究还不够深入",
+        "统筹协调还不够有力",
     ),
     "原因": (
         "思想认识还不够到位",
@@ -41,8 +43,19 @@ ASPECTS = {
         "担当精神还需加强",
         "宗旨意识还不够牢固",
         "统筹谋划还不够科学",
+        "纪律规矩意识还需增强",
+        "工作标准还不够高",
     ),
-    "履职": ("压实工作责任", "创新工作方法", "健全工作机制", "强化队伍建设", "强化督促检查", "注重宣传引导"),
+    "履职": (
+        "压实工作责任",
+        "创新工作方法",
+        "健全工作机制",
+        "强化队伍建设",
+        "强化督促检查",
+        "注重宣传引导",
+        "深入调查研究",
+        "解决群众急难愁盼问题",
+    ),
     "打算": (
         "进一步压实工作责任",
         "进一步健全长效机制",
@@ -50,6 +63,8 @@ ASPECTS = {
         "进一步改进工作作风",
         "进一步强化督促落实",
         "进一步加强统筹协调",
+        "进一步深化调查研究",
+        "进一步加强队伍建设",
     ),
 }
 _STOP = frozenset({"工作", "方面", "情况", "问题", "加强", "进一步", "建设", "推进", "开展"})
@@ -139,6 +154,12 @@ def plan_points(
             break
         points.append(Point("aspect", _aspect_task(about, aspect)))
     return points
+
+
+def spare_points(kind: str, topic: str, taken: Sequence[Point]) -> int:
+    """How many more aspect points ``extra_point`` can still give."""
+    used = {p.task for p in taken}
+    return sum(_aspect_task(topic, a) not in used for a in ASPECTS.get(kind, ASPECTS["履职"]))
 
 
 def extra_point(kind: str, topic: str, taken: Sequence[Point]) -> Point | None:

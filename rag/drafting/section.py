@@ -21,9 +21,10 @@ from dataclasses import dataclass, field, replace
 from rag.drafting.copying import Report, copied_runs, corpus_reports, drop_copied_clauses, longest_copy
 from rag.drafting.facts import facts_unused
 from rag.drafting.incidents import INCIDENT_LABELS, remove_inventions
-from rag.drafting.plan import Point, extra_point, fact_point, on_topic, plan_points
+from rag.drafting.plan import Point, extra_point, fact_point, on_topic, plan_points, spare_points
+from rag.drafting.repeats import MIN_CHARS, drop_repeats, repeated_clauses
 from rag.drafting.style import STYLE_ENUM, STYLE_NUMBERED, SectionProfile, section_profile
-from rag.drafting.write import clean_output, marker, shape, trim_to, write_point
+from rag.drafting.write import clean_output, extend_point, marker, shape, trim_to, write_point
 from rag.grounding.citations import Citation, best_span, cite_span, overlap, split_sentences, strip_citations
 from rag.grounding.draft_guard import guard_draft
 from rag.index.index import Index
@@ -44,6 +45,7 @@ _STYLE_NUMBERED = "用（一）（二）（三）分条，每条先写一句小�
 _STYLE_ENUM = "用“一是……二是……三是……”分条，每条先概括再展开"
 _LINE_NUMBERED = re.compile(r"^（[一二三四五六七八九十]+）", re.M)
 _INLINE_ENUM = re.compile(r"[一二三四五六七八九十]是")
+_MAX_POINTS = 10  # planned and extra points of one section, at most
 # Revision requests: short instructions about the previous draft rather than new topics.
 _REVISION_HINTS = (
     "精简",
@@ -107,6 +109,9 @@ class DraftResult:
     plan: tuple[dict, ...] = ()  # the points written, in order (rag.drafting.plan.Point)
     inventions: tuple[dict, ...] = ()  # invented incidents/outcomes/praise dropped or replaced
     copies_removed: tuple[str, ...] = ()  # clauses dropped as copied from one colleague's report
+    repeats_removed: tuple[str, ...] = ()  # clauses dropped as repeating the point or the draft
+    repeated: tuple[str, ...] = ()  # clauses of the final text that repeat an earlier one (a check)
+    continued: int = 0  # continuation calls: a point short of its share got one more sentence
 
     def to_json(self) -> dict:
         return {
@@ -134,6 +139,9 @@ class DraftResult:
             "plan": list(self.plan),
             "inventions": list(self.inventions),
             "copies_removed": list(self.copies_removed),
+            "repeats_removed": list(self.repeats_removed),
+            "repeated": list(self.repeated),
+            "continued": self.continued,
         }
 
 
@@ -252,6 +260,7 @@ def draft_stream(
             plan.append(point)
             mark = marker(style, len(lines))
             body = yield from write_point(llm, point_prompt, req, point, 60, mark, settings)
+            yield "\n"
             lines.append(checks.point(mark + body))
         prompt_used = prompt
     else:
@@ -259,16 +268,30 @@ def draft_stream(
         topic = req.topic or (message if len(message) <= 12 else "")
         planned = plan_points(kind, topic, req.facts, exemplars, n_points)
         chars = max(40, min(300, target // max(1, len(planned))))
+        # a margin over the corpus' floor: the checks and placeholders can still shorten a point
+        goal = min(int(profile.floor * 1.15), max(profile.max_kind, profile.floor))
         lines, plan, tried = [], [], list(planned)
         queue = list(planned)
         while queue:
             point = queue.pop(0)
             mark = marker(style, len(lines))
             body = yield from write_point(llm, point_prompt, req, point, chars, mark, settings)
+            # checked first (inventions and copies out), so what is left of a repeat is real
+            body, dropped = _own_repeats(checks.point(body), point, lines)
+            checks.repeats_removed += dropped
+            # this point's share of what the section still lacks, over every point it can still get
+            left = len(queue) + 1 + min(spare_points(kind, req.topic, tried), _MAX_POINTS - len(tried))
+            need = (goal - sum(map(len, lines))) / max(1, left)
+            if body and len(body) < need * 0.85:  # short of its share: one more sentence
+                body, dropped = yield from extend_point(llm, point_prompt, req, body, 60, settings, lines)
+                body = checks.point(body)
+                checks.repeats_removed += dropped
+                checks.continued += 1
+            yield "\n"
             if body:  # empty: the model gave nothing usable for an aspect point
                 plan.append(point)
-                lines.append(checks.point(mark + _anchor(body, point, topic)))
-            short = not queue and sum(map(len, lines)) < profile.floor and len(tried) < 10
+                lines.append(mark + _anchor(body, point, topic))
+            short = not queue and sum(map(len, lines)) < profile.floor and len(tried) < _MAX_POINTS
             extra = extra_point(kind, req.topic, tried) if short else None
             if extra is not None:  # shorter than any real section of its kind: one more point
                 tried.append(extra)
@@ -296,6 +319,8 @@ class _Checks:
     reports: list[Report]
     inventions: list[dict] = field(default_factory=list)
     copies_removed: list[str] = field(default_factory=list)
+    repeats_removed: list[str] = field(default_factory=list)
+    continued: int = 0  # continuation calls (a point short of its share got one more sentence)
 
     def point(self, line: str) -> str:
         line, found = remove_inventions(line, self.req.facts, self.req.kind)
@@ -354,7 +379,19 @@ def _finish(
         plan=tuple(p.to_json() for p in plan),
         inventions=tuple(checks.inventions),
         copies_removed=tuple(checks.copies_removed),
+        repeats_removed=tuple(checks.repeats_removed),
+        repeated=tuple(repeated_clauses(guarded.text)),
+        continued=checks.continued,
     )
+
+
+def _own_repeats(body: str, point: Point, lines: Sequence[str]) -> tuple[str, list[str]]:
+    """A clause the point says twice, or that an earlier point said, goes (the code-written
+    opening stays); a point with nothing new is kept as written rather than emptied."""
+    rest = body[len(point.opening) :] if body.startswith(point.opening) else body
+    before = [*lines, point.opening] if point.opening else list(lines)
+    kept, dropped = drop_repeats(rest, before, exact=MIN_CHARS, contained=1.0)
+    return (body[: len(body) - len(rest)] + kept, dropped) if kept.strip("。；，、 ") else (body, [])
 
 
 def _anchor(body: str, point: Point, topic: str) -> str:

@@ -7,7 +7,9 @@ import re
 from collections.abc import Iterator, Sequence
 
 from rag.drafting.plan import Point
+from rag.drafting.repeats import drop_repeats
 from rag.drafting.style import STYLE_NUMBERED, SectionProfile
+from rag.grounding.draft_guard import PLACEHOLDER
 from rag.llm.base import LLM
 from rag.prompts import PromptTemplate
 from rag.settings import Settings
@@ -42,18 +44,32 @@ _SENTENCES = re.compile(r"[^。！？；]+[。！？；]?")
 # A lead-in that promises a list (主要表现在以下几个方面：): the list's items are the point.
 _PREAMBLE = re.compile(r"[^。；：:]*(?:以下|如下|几个方面)[^。；：:]*[：:]")
 _TASK_ECHO = re.compile(
-    r"用一两句话|一两句话|\d*字左右|约\d+字|【待补充：数量】字|“(?:存在问题|履职情况|下步打算|原因分析)”[:：]"
+    r"用一两句话|一两句话|用一句话|不重复前面|\d*字左右|约\d+字|【待补充：数量】字|“(?:存在问题|履职情况|下步打算|原因分析)”[:：]"
 )
 _DANGLING = re.compile(r"以下|如下|几个方面[。；]|[:：][。；]?$")
+# The report read back as a source (社区党委书记在2024年述职报告中提到，…): no content.
+_REPORT_ECHO = re.compile(r"[^。；，：:]*述职报告[^。；，：:]*[，：:]")
+# A fragment a continuation ends on (在实际工作中。): cut off by the token limit, says nothing.
+_FRAGMENT = re.compile(r"(?:^|(?<=[。！？；]))[^。！？；]{1,7}[。！？；]?$")
+# What a continuation call is asked for, per section kind: one more sentence of the same point.
+_MORE = {
+    "问题": "再用一句话写这一不足在工作中的具体表现，不重复前面的内容",
+    "原因": "再用一句话写这一原因在思想和工作上的具体表现，不重复前面的内容",
+    "打算": "再用一句话写落实这项措施的具体办法，不重复前面的内容",
+    "履职": "再用一句话写这项工作的一个具体做法或实际成效，不重复前面的内容",
+}
 
 
-def point_body(point: Point, raw: str, max_chars: int) -> str:
+def point_body(point: Point, raw: str, max_chars: int, role: str = "") -> str:
     """The model's continuation made one point: markers, quotes and a repeated opening removed,
     the user's fact kept as given at the start, cut at a sentence end."""
     text = re.sub(r"\s+", "", clean_output(raw)).strip('“”"')
     text = _ECHO.sub("", text)  # the task read back: 组织委员2024年述职报告“存在问题”部分：
+    text = _REPORT_ECHO.sub("", text)
     text = _PREAMBLE.sub("", text)  # 存在以下不足：一是… → 一是…
     text = _INNER.sub("", _LEAD.sub("", text))
+    if role:  # the signer writes in the first person: 社区党委书记注重宣传引导 → 注重宣传引导
+        text = re.sub(rf"^(?:\d{{4}}年[，,]?)?(?:作为)?{re.escape(role)}[，,]?", "", text)
     # a sentence that reads the instructions back (用一两句话写…、…字) is no content
     text = "".join(
         s for s in _SENTENCES.findall(text) if not _DANGLING.search(s) and not _TASK_ECHO.search(s)
@@ -73,6 +89,9 @@ def point_body(point: Point, raw: str, max_chars: int) -> str:
         text = point.opening + text
     else:  # a point of its own does not open with a contrast
         text = re.sub(r"^(?:但是?|然而|可是|同时|此外)[，,]?", "", text)
+    if not text.endswith(("。", "！", "？", "】", "；")):  # cut off by the token limit: a partial clause
+        cut = max(text.rfind(m) for m in "。；！？，")
+        text = text[: cut + 1] if cut > len(point.opening) + 4 else text
     if len(text) > max_chars:
         cut = max(text.rfind(m, 0, max_chars) for m in "。；！")
         text = text[: cut + 1] if cut > len(point.opening) else text[:max_chars]
@@ -80,11 +99,8 @@ def point_body(point: Point, raw: str, max_chars: int) -> str:
     return text if text.endswith(("。", "！", "？", "】")) else text + "。"
 
 
-def write_point(
-    llm: LLM, prompt: PromptTemplate, req, point: Point, chars: int, mark: str, settings: Settings
-) -> Iterator[str]:
-    """Stream one point (marker and code-written opening first); the return value is its body."""
-    yield mark + point.opening
+def _generate(llm: LLM, prompt: PromptTemplate, req, point: Point, chars: int, settings: Settings):
+    """Stream one short call for ``point``; the return value is the raw text."""
     year = f"{req.year}年" if req.year else ""
     messages = prompt.render(
         role=req.role,
@@ -100,8 +116,40 @@ def write_point(
     for piece in llm.stream(messages, max_tokens=max_tokens, temperature=settings.temperature):
         pieces.append(piece)
         yield piece
-    yield "\n"
-    return point_body(point, "".join(pieces), int(chars * 1.4) + len(point.opening))
+    return "".join(pieces)
+
+
+def write_point(
+    llm: LLM, prompt: PromptTemplate, req, point: Point, chars: int, mark: str, settings: Settings
+) -> Iterator[str]:
+    """Stream one point (marker and code-written opening first; the caller ends the line); the
+    return value is its body."""
+    yield mark + point.opening
+    raw = yield from _generate(llm, prompt, req, point, chars, settings)
+    return point_body(point, raw, int(chars * 1.4) + len(point.opening), req.role)
+
+
+def extend_point(
+    llm: LLM,
+    prompt: PromptTemplate,
+    req,
+    body: str,
+    chars: int,
+    settings: Settings,
+    before: Sequence[str],
+) -> Iterator[str]:
+    """One continuation call for a point shorter than its share of the section: the point so far
+    is the opening, the model adds one sentence (做法/成效, 表现, 办法). What it adds goes through
+    the same cleanup, and a clause repeating the point or the draft so far is dropped (no
+    padding). The return value is (the point, the clauses dropped as repeats)."""
+    task = _MORE.get(req.kind, _MORE["履职"])
+    raw = yield from _generate(llm, prompt, req, Point("more", task, opening=body), chars, settings)
+    added = point_body(Point("more", task), raw, int(chars * 1.4), req.role) if raw.strip() else ""
+    added, removed = drop_repeats(added, [*before, body])
+    added = _FRAGMENT.sub("", added)
+    if not PLACEHOLDER.sub("", added).strip("。；，、 "):
+        return body, removed
+    return body.rstrip("，、；：") + ("" if body.endswith(("。", "！", "？")) else "。") + added, removed
 
 
 def shape(profile: SectionProfile, req) -> tuple[int, int]:
