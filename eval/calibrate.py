@@ -13,8 +13,12 @@ Five sets, each claim checked against its own source file through the real check
   kinds supported | paraphrase, label 1; misbound | swap | elsewhere | qualifier | number, label 0),
   written blind to the rules and measured once (2026-12-01), then studied and tuned on: a third
   tuning set;
-* ``heldout`` (``eval/judge/binding_heldout3.yaml``): the third held-out set (``heldout3_sources/``,
-  163 claims over 8 new reports, the same kinds), written blind to the rules and to the other
+* ``retired3`` (``eval/judge/binding_heldout3.yaml``): the third held-out set (``heldout3_sources/``,
+  163 claims over 8 reports), measured once (2026-12-01), then studied and tuned on;
+* ``retired4`` (``eval/judge/binding_heldout4.yaml``): the fourth held-out set (``heldout4_sources/``,
+  185 claims over 8 reports), measured once (2026-12-01), then studied and tuned on;
+* ``heldout`` (``eval/judge/binding_heldout5.yaml``): the fifth held-out set (``heldout5_sources/``,
+  189 claims over 8 new reports, the same kinds), written blind to the rules and to the other
   sets, never tuned on.
 
 A fresh blind set is added as one more entry of ``SETS`` (key ``heldout``), measured once, then
@@ -50,14 +54,18 @@ LABELED = JUDGE_DIR / "labeled.yaml"
 BINDING_DEV = JUDGE_DIR / "binding_dev.yaml"
 BINDING_HELDOUT = JUDGE_DIR / "binding_heldout.yaml"  # retired: tuned on since
 BINDING_HELDOUT2 = JUDGE_DIR / "binding_heldout2.yaml"  # retired2: measured once, tuned on since
-BINDING_HELDOUT3 = JUDGE_DIR / "binding_heldout3.yaml"  # blind: never tuned on
+BINDING_HELDOUT3 = JUDGE_DIR / "binding_heldout3.yaml"  # retired3: measured once, tuned on since
+BINDING_HELDOUT4 = JUDGE_DIR / "binding_heldout4.yaml"  # retired4: measured once, tuned on since
+BINDING_HELDOUT5 = JUDGE_DIR / "binding_heldout5.yaml"  # blind: never tuned on
 # The sets `rag eval judge` runs by default, in order: one line per set (a new blind set goes last).
 SETS: dict[str, Path] = {
     "seed": LABELED,
     "dev": BINDING_DEV,
     "retired": BINDING_HELDOUT,
     "retired2": BINDING_HELDOUT2,
-    "heldout": BINDING_HELDOUT3,
+    "retired3": BINDING_HELDOUT3,
+    "retired4": BINDING_HELDOUT4,
+    "heldout": BINDING_HELDOUT5,
 }
 SEED_KINDS = ("supported", "number", "entity", "unrelated")
 BINDING_KINDS = ("supported", "paraphrase", "misbound", "swap", "elsewhere", "qualifier", "number")

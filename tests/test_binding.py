@@ -9,7 +9,15 @@ from __future__ import annotations
 
 import pytest
 
-from eval.calibrate import BINDING_DEV, BINDING_HELDOUT, BINDING_HELDOUT2, LABELED, binding_only
+from eval.calibrate import (
+    BINDING_DEV,
+    BINDING_HELDOUT,
+    BINDING_HELDOUT2,
+    BINDING_HELDOUT3,
+    BINDING_HELDOUT4,
+    LABELED,
+    binding_only,
+)
 from rag.grounding.binding import SourceText, bind_claim, bind_figures, worst_match
 from rag.grounding.clauses import analyse
 from rag.grounding.figures import extract_figures
@@ -207,6 +215,29 @@ def test_binding_accuracy_on_the_second_retired_held_out_set_does_not_regress() 
     assert result["n"] == 146
     assert result["accuracy"] >= 0.993, {k: v for k, v in result.items() if k != "items"}
     assert result["false_accept_rate"] <= 0.012
+
+
+def test_binding_accuracy_on_the_third_retired_held_out_set_does_not_regress() -> None:
+    # The third held-out set, measured blind once (binding alone 0.920: 6/64 faithful claims
+    # flagged, 7/99 altered ones passed), studied and tuned on since: 161/163 (p077, a 推动 target
+    # stated as done, and p129, a noun borrowed from a figure two sentences off, still pass).
+    result = binding_only(BINDING_HELDOUT3)
+    assert result["n"] == 163
+    assert result["accuracy"] >= 0.987, {k: v for k, v in result.items() if k != "items"}
+    assert result["false_reject_rate"] == 0.0
+    assert result["false_accept_rate"] <= 0.021
+
+
+def test_binding_accuracy_on_the_fourth_retired_held_out_set_does_not_regress() -> None:
+    # The fourth held-out set, measured blind once (binding alone 0.881: 12/70 faithful claims
+    # flagged, 10/115 altered ones passed), studied and tuned on since: 173/185. Left: claims
+    # that state a figure the source does not (a computed sum, a count of listed kinds), a part
+    # stated with the whole's topic (公司386名党员中), discourse-level misattributions.
+    result = binding_only(BINDING_HELDOUT4)
+    assert result["n"] == 185
+    assert result["accuracy"] >= 0.935, {k: v for k, v in result.items() if k != "items"}
+    assert result["false_accept_rate"] <= 0.044
+    assert result["false_reject_rate"] <= 0.10
 
 
 def test_binding_keeps_every_supported_seed_claim_and_rejects_every_changed_figure() -> None:

@@ -31,6 +31,7 @@ of a part (其中超过50万元的有6个村) is no statement of the whole.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -52,6 +53,7 @@ MARGIN = 0.25  # another figure must carry that much more of them to take the fi
 CONFLICT = 0.2  # share of the claim's words a sibling figure may own as its noun
 TIE = 0.3  # two siblings fit the claim's noun equally (difference in weight) …
 PARALLEL = 0.2  # … then the other words decide: this much more of them (share) takes the figure
+PROBLEM_MARGIN = 0.15  # a candidate with a differing qualifier fitting this much better decides
 LOW = 0.3  # an occurrence carrying less than this of the claim's words is not its figure
 RIVALS = 5  # the nearest rivals compared word by word
 WORDLESS = 0.6  # total word weight below which a figure's wording names nothing (共156人次)
@@ -115,15 +117,17 @@ def _siblings(
     c: Occurrence, occ: Occurrence, occs: Sequence[Occurrence], *, any_kind: bool = False
 ) -> list[Occurrence]:
     """Other figures of the same kind (or ``any_kind``) in the sentence of ``occ`` (list items,
-    totals and parts)."""
+    totals and parts). Of any kind, a level may own the noun of a growth rate (医养结合机构3家 …
+    门诊量同比增长21.6%)."""
     klass = unit_class(c.fig)
+    rate = any_kind and c.fig.kind == "percent"
     return [
         o
         for o in occs
         if o.sentence == occ.sentence
         and (any_kind or unit_class(o.fig) == klass)
         and not compatible(c.fig, o.fig)[0]
-        and may_be(c, o)
+        and (may_be(c, o) or (rate and o.fig.kind != "percent"))
     ]
 
 
@@ -144,12 +148,26 @@ def _told_apart(words: dict[str, float], mine: dict[str, float], theirs: dict[st
     return them > me and them - me >= PARALLEL * sum(rest.values())
 
 
+_ITEM_GAP = re.compile(r"[、，,]?[^\W\d]{1,4}")
+
+
+def _item_of(count: Occurrence, occ: Occurrence, text: str) -> bool:
+    """产业项目9个、资金1209万元: ``occ`` (an amount) belongs to the items ``count`` counts."""
+    if not text or unit_class(count.fig) != "count" or unit_class(occ.fig) == "count":
+        return False
+    return (
+        count.fig.end <= occ.fig.start
+        and _ITEM_GAP.fullmatch(text[count.fig.end : occ.fig.start]) is not None
+    )
+
+
 def _taken(
     words: dict[str, float],
     occ: Occurrence,
     siblings: Sequence[Occurrence],
     owners: Sequence[Occurrence],
     clause: frozenset[str] = frozenset(),
+    text: str = "",
 ):
     """(why, sibling) when the claim's words for a figure belong to a sibling of ``occ``. ``owners``:
     the figures of the sentence that may own the claim's noun (for a count, figures of any kind:
@@ -158,9 +176,14 @@ def _taken(
     total = sum(words.values())
     taken: dict[str, float] = {}
     owner = None
+    # 产业项目9个、资金1209万元: the amount right after a count is that count's items' (9个产业项目用了
+    # 1209万元), whoever else in the sentence counts 项目
+    item = next((o for o in owners if _item_of(o, occ, text)), None)
+    if item is not None and _share(_head(words), frozenset(_words(item))) >= NEAR:
+        owners = []
     for o in owners:
         # 劳动力640人，其中外出务工的380人: a part is named with its total's noun too
-        if "其中" in occ.own and o.fig.start < occ.fig.start:
+        if "其中" in occ.own_near[0] and o.fig.start < occ.fig.start:
             continue
         # 全县还有教学点31个，其中学生不足10人的有14个: 学生不足10人 is the noun of 14.
         for b, w in _words(o).items():
@@ -182,10 +205,12 @@ def _taken(
         ):
             return f"陈述中该数的说法（动作或结果）在原文中属于同句的{o.fig.raw}", o
         # 县级以上媒体刊发稿件147篇，其中省级以上23篇: a word of the part is no word of the total.
+        # A word the sentence names before the part (全年新签约项目64个，…其中…的项目14个) is the topic's.
+        before = _text_bigrams(text[occ.sentence[0] : o.clause[0]]) if text else frozenset()
         if (
             o.fig.start > occ.fig.start
-            and "其中" in o.own
-            and any(b in words and b not in own for b in theirs)
+            and "其中" in o.own_near[0]
+            and any(b in words and b not in own and b not in before for b in theirs)
         ):
             return f"陈述把“其中”一部分（{o.fig.raw}）的限定加在了总数上", o
         if _told_apart(words, mine, theirs):
@@ -217,12 +242,15 @@ def _candidates(c: Occurrence, words: dict[str, float], sources: Sequence[Source
                 if c.own and words:
                     siblings = _siblings(c, occ, occs)
                     # figures of other kinds may own the noun of a count, not the whole of a ratio
-                    # (占受理投诉总数的41.9% names 投诉580件's noun)
-                    count = c.fig.kind != "percent"
+                    # (占受理投诉总数的41.9% names 投诉580件's noun); a growth rate is of a noun too
+                    # (医养结合机构同比增长21.6% where the source's 21.6% is 门诊量's, 机构 are 3家)
+                    count = c.fig.kind != "percent" or (
+                        c.fig.kind == "percent" and c.change == "by" and not c.share
+                    )
                     owners = _siblings(c, occ, occs, any_kind=True) if count else siblings
                     cs, ce = occ.clause
                     clause = frozenset(content_bigrams(t[cs:ce])) | _own_bag(occ)
-                    taken, sibling = _taken(words, occ, siblings, owners, clause)
+                    taken, sibling = _taken(words, occ, siblings, owners, clause, t)
                 named = bool(c.plan_word) and c.plan_word in t[s:e]  # 营养改善计划: a name, no target
                 problem = qualifier_problem(c, occ, how, named_plan=named)
                 if not problem and c.share and not occ.share and not _whole_near(c.share, t, s, e):
@@ -230,6 +258,8 @@ def _candidates(c: Occurrence, words: dict[str, float], sources: Sequence[Source
                 of = rate_subject(c) if c.fig.kind == "percent" else ""
                 if not problem and len(of) >= 3 and not _text_bigrams(of) & _text_bigrams(_window(t, s, e)):
                     problem = f"原文这里说的不是{of}的比率"  # 劳动争议案件化解率 for 信访积案's
+                if not problem and (other := _other_rate(c, occ, t)):
+                    problem = f"原文这里是{other}，不是陈述说的那个比率"
                 cands.append(_Cand(src, occ, how != "loose", near, support, problem, taken, sibling))
             elif words and unit_class(occ.fig) == klass and may_be(c, occ):
                 # a rival takes the claim's words only if it could be the claim's figure:
@@ -270,14 +300,38 @@ def _bind_one(c: Occurrence, claim: str, sources: Sequence[SourceText]) -> Bindi
         top = max(cands, key=lambda x: (x.near, x.support))
         return make_binding(c, claim, "misbound", top.src, top.occ, top.problem, top.support)
     best = max(clean, key=lambda x: (x.near, x.support))
+    top = max(cands, key=lambda x: (x.near, x.support))
+    # 已新建…服务中心3个 where the source's 计划新建…服务中心3个 fits it far better than the 3个 of
+    # another sentence: the claim is about the planned one, with its qualifier changed
+    if not wordless and top.problem and top.near >= best.near + PROBLEM_MARGIN:
+        return make_binding(c, claim, "misbound", top.src, top.occ, top.problem, top.support)
     if wordless:
         return make_binding(c, claim, "bound", best.src, best.occ, "", best.support)
+    # 分布式光伏用户达到1.37万户，其中当年新增5860户: a part is named with its total's noun too, as
+    # long as the claim also names the part (教职工218名 for 其中专任教师218名 does not)
+    if _share(_words(best.occ), frozenset(content_bigrams(c.own or c.inherited))) >= NEAR:
+        rivals = [r for r in rivals if not _total_of(r[2], best.occ)]
     near, src, occ = max(rivals, key=lambda r: r[0], default=(0.0, None, None))
     if near >= NEAR and near > best.near + MARGIN:  # the claim's words are another figure's
         reason = f"陈述中该数所指的对象在原文中是{occ.fig.raw}"
         return make_binding(c, claim, "misbound", src, occ, reason, best.support)
     if best.taken:
         return make_binding(c, claim, "misbound", best.src, best.sibling, best.taken, best.support)
+    if c.period == "cumulative" and best.occ.period != "cumulative":
+        # 全县公共充电桩累计达到168个 where 168 are this year's new ones and the sentence's
+        # cumulative figure is 530个: the claim's 累计 is that figure's
+        total = next(
+            (o for n, s, o in rivals if s is best.src and o.sentence == best.occ.sentence
+             and o.period == "cumulative" and n >= NEAR),
+            None,
+        )  # fmt: skip
+        if total is not None:
+            reason = f"原文中累计的是{total.fig.raw}，这个数不是累计数"
+            return make_binding(c, claim, "misbound", best.src, total, reason, best.support)
+    if imported := _imported(c, best):
+        word, other = imported
+        reason = f"陈述中该数的限定词（{word}）在原文中属于{other.fig.raw}，不属于这个数"
+        return make_binding(c, claim, "misbound", best.src, other, reason, best.support)
     mine = _words(best.occ)
     for _, src, occ in sorted(rivals, key=lambda r: r[0], reverse=True)[:RIVALS]:
         if _told_apart(words, mine, _words(occ)):
@@ -293,6 +347,53 @@ def _bind_one(c: Occurrence, claim: str, sources: Sequence[SourceText]) -> Bindi
             reason = "陈述中该数所指的对象在原文别处，与这个数无关"
             return make_binding(c, claim, "misbound", best.src, best.occ, reason, best.support)
     return make_binding(c, claim, "bound", best.src, best.occ, "", best.support)
+
+
+# 群众满意率 / 药占比 / 按期办结率: a rate's name, the characters before its attribute word
+_RATE_NAME = re.compile(r"([^\W\d]{1,2})(率|占比|比重|比例)")
+
+
+def _other_rate(c: Occurrence, occ: Occurrence, t: str) -> str:
+    """群众满意率达到98.5% where the source's 98.5% is 按期办结率 and 群众满意率 is said of another figure:
+    the source's rate name when the two names differ and the claim's stands elsewhere in the source."""
+    mine = [m for m in _RATE_NAME.finditer(to_simplified(c.own))]
+    theirs = [m for m in _RATE_NAME.finditer(to_simplified(occ.own))]
+    if not mine or not theirs:
+        return ""
+    a, b = mine[-1], theirs[-1]
+    differ = bool(set(a[1]) - set(b[1])) and bool(set(b[1]) - set(a[1]))
+    return b[0] if differ and f"{a[1][-1]}{a[2]}" in t else ""
+
+
+def _total_of(total: Occurrence, part: Occurrence) -> bool:
+    return total.sentence == part.sentence and total.fig.start < part.fig.start and "其中" in part.own_near[0]
+
+
+def _imported(c: Occurrence, best: _Cand) -> tuple[str, Occurrence] | None:
+    """全县每万人口有效发明专利拥有量2.1件 where the source's 2.1件 is 每万人口高价值发明专利拥有量 and
+    有效发明专利 is 562件's: the claim dropped words of its figure and took another figure's in their
+    place. (word, that figure) when a claim word missing from the figure's sentence names another
+    figure of that sentence or the one before while some of the figure's own words are missing
+    from the claim."""
+    claim_words, mine = frozenset(content_bigrams(c.own)), _words(c)
+    if not (frozenset(content_bigrams(best.occ.own)) - claim_words):
+        return None  # nothing of the figure's own wording was replaced
+    t = to_simplified(best.src.text)
+    s, e = best.occ.sentence
+    foreign = claim_words - _text_bigrams(t[s:e])
+    near_by = _window(t, s, e)
+    for other in analyse(best.src.text):
+        if other.fig.start == best.occ.fig.start or not other.own or other.fig.start < e - len(near_by):
+            continue
+        if other.fig.start >= e:
+            break
+        # the other figure's noun (near it), not a word of its topic further off; in the claim too
+        # (大清查中发现…问题3处: 清查 is the claim's topic, not the noun it replaced)
+        theirs = _words(other)
+        hit = sorted(b for b in foreign if theirs.get(b, 0.0) >= HEAD_WEIGHT and mine.get(b, 0.0) >= LOW)
+        if hit:
+            return hit[0], other
+    return None
 
 
 def _date_binding(fig: Figure, claim: str, sources: Sequence[SourceText]) -> Binding:

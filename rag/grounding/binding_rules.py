@@ -28,6 +28,8 @@ __all__ = ["CHANGE_CLASS", "compatible", "match_value", "may_be", "qualifier_pro
 EXACT_ROUNDING = 2.5
 ABOUT_ROUNDING = 5.0
 BOUND_ROUNDING = 10.0
+# A bound or round figure for a precise percentage: 近97% / 超过98% / 约97% for 96.8 % or 98.2 %.
+PLAIN_BOUND = 1.0
 # 三成 / 过半 / 四分之三: a share word (not 百分之三十, a precise figure written out).
 _SHARE_WORD = re.compile(r"成|半|(?<!百)分之")
 # Characters that name no whole of a ratio: 占全县总数的 and 占全县的 take the same whole.
@@ -69,9 +71,15 @@ def _rounds(claim: Occurrence, src: Occurrence) -> bool:
     """The claim's share word rounds the source's precise percentage (its direction says which
     side: 超过八成 for 81.4 %, not for 79 %; 近六成 for 57 %, not for 61 %)."""
     c, s = claim.fig, src.fig
-    if not _share_word(c) or s.kind != "percent" or s.unit != "%" or s.approx or _share_word(s):
+    if s.kind != "percent" or s.unit != "%" or s.approx or _share_word(s) or c.kind != "percent":
         return False
     x, v = c.value, s.value
+    if not _share_word(c):  # 近97% for 96.8 %: a plain percentage rounds only this little
+        if claim.direction == "lower":
+            return x < v <= x + PLAIN_BOUND
+        if claim.direction == "upper":
+            return x - PLAIN_BOUND <= v < x
+        return claim.direction == "about" and abs(v - x) <= PLAIN_BOUND
     if claim.direction == "lower":
         return x < v <= x + BOUND_ROUNDING
     if claim.direction == "upper":

@@ -60,13 +60,13 @@ _NOT_SUBJECT = re.compile(
     r"乡里|县里|局里|村集体从中"
 )
 _PLAN = re.compile(
-    r"预计|(?<!年度)(?<!列入)(?<![的入])计划(?![的内外中任生单，,。；])|力争|有望|可望|拟|预期|目标是|争取(?:到(?=(?:19|20)\d{2}年))?\d"
+    r"预计|(?<!年度)(?<!列入)(?<![的入])计划(?![的内外中任生单，,。；\x22”’」』》])|力争|有望|可望|拟|预期|目标是|争取(?:到(?=(?:19|20)\d{2}年))?\d"
 )
 _TO = re.compile(
     r"(?:提高|提升|增加|增长|上升|下降|降低|减少|压减|压缩|缩短|扩大|涨|降|增|减|升)(?:到|至)了?$"
 )
 _BY = re.compile(
-    r"(?:增长|增加|提高|提升|上升|下降|减少|降低|压减|压缩|缩短|增收|减收|多了|少了|高出|高|低|快|慢)了?$"
+    r"(?:增长|增加|提高|提升|上升|下降|减少|降低|压减|压缩|缩短|增收|减收|多了|少了|高出|高|低|快|慢|年轻|年长)了?$"
 )
 # 压减一般性支出12%: the change verb, its object, then the figure (no 到/至).
 _BY_OBJECT = re.compile(
@@ -80,10 +80,10 @@ _THAN = re.compile(r"(?P<w>高于|低于|快于|慢于|多于|少于|高出|跑�
 # 比上年多争取2.1亿元 / 较上年少: 多/少 after a base state the difference.
 _MORE = re.compile(r"(?:比|较)[^，。；,;比较]{1,10}?(?P<w>多|少)[^\W\d]{0,2}$")
 _UP = re.compile(r"增长|增加|提高|提升|上升|多|高|增|涨|扩大|快")
-_DOWN = re.compile(r"下降|减少|降低|压减|压缩|缩短|少|低|降|减|慢")
+_DOWN = re.compile(r"下降|减少|降低|压减|压缩|缩短|少|低|降|减|慢|年轻")
 _BASE = re.compile(
-    r"(?:比(?!例|重|率|值|赛)|较(?!大|好|多|少|高|低|快|慢|为)|高于|低于)(?P<base>[^，。；比较]{1,10}?)(?:平均水平|平均)?"
-    r"(?=增长|增加|提高|下降|减少|降低|多|少|高|低|快|慢|$)"
+    r"(?:(?<!占)比(?!例|重|率|值|赛)|较(?!大|好|多|少|高|低|快|慢|为)|高于|低于)(?P<base>[^，。；比较]{1,10}?)(?:平均水平|平均)?"
+    r"(?=增长|增加|提高|下降|减少|降低|多|少|高|低|快|慢|年轻|$)"
 )
 _PERIOD = re.compile(r"(?P<cumulative>累计|累积|历年|至今|以来共)|(?P<year>今年|当年|全年|本年度|本年|年内)")
 _PER = re.compile(
@@ -100,7 +100,7 @@ _BY_NOUN = re.compile(
 _ATTRIBUTE = re.compile(r"[^\W\d]{0,3}(?:率|比例|比重|占比|增幅|增速|涨幅|降幅|减幅)")
 # 占立案总数的39% / 完成年度目标的102%: the whole a ratio is taken of.
 _SHARE = re.compile(
-    r"(?:占|完成了?)(?:到了|到|了)?(?P<x>[^，。；,;、占的]{1,16})的(?:比重|比例)?(?:为|达到|达|是)?$"
+    r"(?:占|完成了?|恢复到|恢复至|相当于)(?:到了|到|了)?(?P<x>[^，。；,;、占的]{1,16})的(?:比重|比例)?(?:为|达到|达|是)?$"
 )
 # 仅有117人 (few) vs 多达117人 (many): the report's weighing of the figure.
 _FEW = re.compile(r"(?:仅仅|仅|只|才)(?:有|占|为|是)?$")
@@ -328,6 +328,38 @@ def _respectively(
     }
 
 
+# A measure named by a generic word only (面积, 人数, 数量): the subject is the figure before's.
+_GENERIC = re.compile(r"(?:总)?(?:面积|人数|数量|规模|总量|户数|人次|个数|金额|总额|数额|产量|产值)")
+# 有19名是一线职工 / 其中8900万元是从上级争取来的 / 其中69个已经整改: what the part is, said after it.
+_PREDICATE = re.compile(
+    r"(?:是|为|属于|系)(?P<noun>[^，。；,;]{2,})|(?:已经|已|均已|都已)(?P<verb>[^\W\d]{2,8})"
+)
+
+
+_BOUND_OF = re.compile(r"的(?=[\u4e00-\u9fff])(?!的|已|均|都|是|为|有|占|在)")
+
+
+def _bound(fig: Figure) -> bool:
+    """35岁 / 10亿元以上: a figure that bounds the noun it stands before."""
+    return fig.unit == "岁" or to_simplified(fig.raw).endswith(("以上", "以下", "以内"))
+
+
+def _noun_elsewhere(t: str, fig: Figure, after: str, nxt: Figure | None, clause: tuple[int, int]) -> str:
+    """The words naming a figure that has none next to it on either side: a predicate after it
+    (有19名是一线职工, 其中69个已经整改) or the noun after an age bound it is followed by
+    (73名80岁以上老人)."""
+    if m := _PREDICATE.match(after):
+        noun = m["noun"] or m["verb"]
+        return _NOUN_END.split(noun)[0] if _is_noun_start(noun) or m["verb"] else noun
+    if nxt is not None and nxt.start == fig.end and _bound(nxt):
+        rest = t[nxt.end : clause[1]]  # 73名80岁以上老人: the noun after the age bound
+        return _NOUN_END.split(rest)[0] if _is_noun_start(rest) else ""
+    return ""
+
+
+_TIMES = ("year", "date")
+
+
 def _is_noun_start(text: str) -> bool:
     if not text or not ("\u4e00" <= text[0] <= "\u9fff"):
         return False
@@ -364,7 +396,8 @@ def analyse(text: str) -> tuple[Occurrence, ...]:
         clause = next((c for c in _spans(t, _CLAUSE_BREAK, *sent) if c[0] <= fig.start < c[1]), sent)
         lb = clause[0]
         # 7、8号沟: a number of a name (号) is no item of a list.
-        prev = next((f for f in reversed(all_figs[:i]) if f.unit != "号"), None)
+        # 恢复到2019年同期的108%: a year names a time, it starts no list item
+        prev = next((f for f in reversed(all_figs[:i]) if f.unit != "号" and f.kind not in _TIMES), None)
         if prev is not None and prev.end <= fig.start and prev.start >= clause[0]:
             # 仓房64栋、储粮9.7万吨: a list item starts after the previous one; 不足10人的教学点31个:
             # the previous figure qualifies this one's noun and stays in its words.
@@ -385,8 +418,13 @@ def analyse(text: str) -> tuple[Occurrence, ...]:
             continue
         nxt = all_figs[i + 1].start if i + 1 < len(all_figs) else len(t)
         rb = min(clause[1], nxt)
-        left, right = t[lb : fig.start], t[fig.end : rb]
-        right = _NOUN_END.split(right)[0] if _is_noun_start(right) else ""
+        left, after = t[lb : fig.start], t[fig.end : rb]
+        right = _NOUN_END.split(after)[0] if _is_noun_start(after) else ""
+        # 10亿元以上的项目 / 近97%的学生: the noun after 的 is what the bound or share is of
+        if not right and _BOUND_OF.match(after) and (_bound(fig) or fig.kind == "percent"):
+            right = _NOUN_END.split(after[1:])[0]
+        if not right and not content_bigrams(left):
+            right = _noun_elsewhere(t, fig, after, all_figs[i + 1] if i + 1 < len(all_figs) else None, clause)
         if fig.unit in PERSON_UNITS and right in person_nouns():  # 3.5名工作人员 = 3.5人
             right = ""
         respectively = _respectively(t, clause, all_figs)
@@ -398,6 +436,8 @@ def analyse(text: str) -> tuple[Occurrence, ...]:
         if whole:  # 在一般公共预算支出中超过八成: the whole of the ratio, not what it measures
             left = left[: whole.start()]
         own = "|".join(p for p in (left, right) if content_bigrams(p))
+        if _GENERIC.fullmatch(_core(own)) and any(o.subject for o in prev_in_sentence):
+            own = right = left = ""  # 面积比上年翻了一番 / 人数同比增长34%: the figure before's measure
         inherited, scope, lead = "", clause, None
         total = _TOTAL.fullmatch(_core(own))
         of = next((o for o in reversed(prev_in_sentence) if total and total[1] in o.subject), None)

@@ -37,6 +37,8 @@ def direction(t: str, fig: Figure) -> str:
     before = t[max(0, fig.start - 5) : fig.start].removesuffix("了")  # 超过了8万元 = 超过8万元
     if re.search(r"(?:不|未)$", before) and raw.startswith(("超过", "超", "高于")):
         return "upper"
+    if before.endswith(("不低于", "不少于", "不小于")):  # before 低于/少于
+        return "lower"
     if before.endswith(("不超过", "未超过", "不高于", "低于", "少于", "控制在")):
         return "upper"
     if before.endswith(("高于", "多于", "突破", "超出", "超过")):
