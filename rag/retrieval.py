@@ -73,12 +73,20 @@ def check_query(query: str, k: int) -> str:
 
 
 def search_text(settings: Settings, query: str) -> str:
-    """The text both legs search with (and the dense leg embeds). Chunks are embedded and tokenized
-    in simplified characters, so the query is too; with query understanding it also carries the
-    report wording of its colloquial phrases (measured: that helps the dense leg as well)."""
+    """The text the keyword leg searches with. Chunks are tokenized in simplified characters, so
+    the query is too; with query understanding it also carries the report wording of its
+    colloquial phrases."""
     if settings.query_understanding:
         return understand(query, load_terms(settings)).keyword_query
     return to_simplified(query)
+
+
+def dense_text(query: str) -> str:
+    """The text the dense leg embeds: the question itself, simplified (chunks are embedded in
+    simplified characters). Not the expanded keyword text: with the refit fusion the tuning
+    parts rank as well (rag/data/fusion.yaml), and the expanded text is up to 2–3 times longer,
+    which the query embedding's time grows with."""
+    return to_simplified(query.strip())
 
 
 @dataclass(frozen=True)
@@ -114,7 +122,7 @@ def candidates(
     elif settings.query_understanding:
         intent = intent or understand(query, load_terms(settings))
     text = intent.keyword_query if intent else to_simplified(query)  # == search_text(settings, query)
-    dense = index.dense_search(text, n, where)
+    dense = index.dense_search(dense_text(query), n, where)
     keyword = index.keyword_search(text, n, where)
     dense_rank = {cid: r for r, (cid, _) in enumerate(dense, 1)}
     keyword_rank = {cid: r for r, (cid, _) in enumerate(keyword, 1)}

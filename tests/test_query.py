@@ -160,6 +160,12 @@ def test_quantity_units_are_whole_words_and_people_count_in_persons(terms, vocab
     assert "亩" in understand("茶园面积有多大", terms, vocab).units
     assert understand("空气好的日子占几成", terms, vocab).units[:2] == ("%", "％")
     assert understand("一共投了多少万元", terms, vocab).units == ("元",)  # 万 is the magnitude
+    # a money noun after the ask asks for a sum; 张 and km are units; 编制 are counted in persons
+    assert "万元" in understand("第一书记跑来了多少帮扶资金", terms, vocab).units
+    assert "万元" in understand("老学校租出去一年能收多少租", terms, vocab).units
+    assert understand("卫生院多了多少张病床", terms, vocab).units == ("张",)
+    assert "km" in understand("排污管子有多长", terms, vocab).units
+    assert {"个", "名"} <= set(understand("划转过来多少个编制", terms, vocab).units)
 
 
 def test_quantity_and_total_asks(terms, vocab) -> None:

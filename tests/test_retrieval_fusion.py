@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from rag.bench.quality import PARAPHRASE_TUNE, corpus_files, first_relevant, load_paraphrase
-from rag.fusion import FEATURES, FUSION_FILE, Candidate, FusionError, feature_matrix, load_fusion
+from rag.fusion import FEATURES, FULL_LENGTH, FUSION_FILE, Candidate, FusionError, feature_matrix, load_fusion
 from rag.index.index import Index
 from rag.query import EMPTY_VOCABULARY, understand
 from rag.retrieval import candidates, hybrid_search
@@ -114,17 +114,19 @@ def test_colloquial_question_finds_the_report_wording(index_dir: Path) -> None:
 
 
 def test_paraphrase_tune_recall_with_hashed_embedder(index_dir: Path) -> None:
-    """Reached 64/66 recall@3 and MRR@10 0.855 (plain RRF without query understanding: 33/66, 0.41)."""
+    """Reached 63/66 recall@3 and MRR@10 0.832 (plain RRF without query understanding: 33/66, 0.41).
+    Was 64/66 and 0.855 while the dense leg embedded the expanded keyword text: the hashed embedder
+    is lexical, so the expansions helped it; the weights are fitted for e5 (rag/data/fusion.yaml)."""
     ours = _metrics(_index(index_dir))
-    assert ours["recall_at_3"] >= 63 / 66 and ours["mrr_at_10"] >= 0.84, ours
+    assert ours["recall_at_3"] >= 63 / 66 and ours["mrr_at_10"] >= 0.82, ours
     plain = _metrics(_index(index_dir, fusion="rrf", query_understanding=False))
     assert ours["recall_at_3"] > plain["recall_at_3"] + 0.3, (ours, plain)
 
 
 @pytest.mark.model
 def test_paraphrase_tune_recall_with_e5(tmp_path: Path) -> None:
-    """Reached recall@3 0.985 and MRR@10 0.937 with e5 (plain RRF: 0.788 / 0.733); the weights are
-    fitted on these questions (and the retired part), so this guards against regressions only."""
+    """Reached recall@3 0.97 and MRR@10 0.932 with e5 (plain RRF: 0.788 / 0.733); the weights are
+    fitted on these questions (and the retired parts), so this guards against regressions only."""
     index = Index(Settings(index_dir=tmp_path / "e5", embedder="e5"))
     assert index.ingest(corpus_files(CORPUS)).ok
     ours = _metrics(index)
@@ -161,3 +163,8 @@ def test_figure_total_body_and_length_features() -> None:
     assert (
         0 < _row("改了多少户厕", intro)["length"] < _row("改了多少户厕", "很长的段落" * 100)["length"] == 1.0
     )
+    # softened: a quarter of FULL_LENGTH counts half (a short line may state the figure asked for)
+    assert _row("改了多少户厕", "改" * (FULL_LENGTH // 4))["length"] == pytest.approx(0.5)
+    # a rounding word between a figure and its unit still makes it a figure in that unit
+    assert _row("村里整理沟渠和河道共多少米？", "整理7、8号沟和**河共2000余米。")["unit"] == 1.0
+    assert _row("走访了多少人次？", "走访党员群众1100多人次。")["unit"] == 1.0

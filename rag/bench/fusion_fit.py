@@ -15,7 +15,7 @@ regularisation are picked by 2-fold cross-validation over the questions grouped 
 Honesty check: with two or more parts, every part is also scored by weights fitted on the other
 parts only (``cross_part``), beside the packaged weights and the two legs alone on the same
 candidates: a fit that only memorises its questions shows up as a gap between ``fit`` and
-``cross_part``. The fresh held-out part (paraphrase_heldout2.yaml) is never a tuning part.
+``cross_part``. The blind held-out part (rag.bench.quality.PARTS ``heldout``) is never a tuning part.
 """
 
 from __future__ import annotations
@@ -148,7 +148,8 @@ def write(result: dict[str, Any], path: Path, *, embedder_id: str, questions: in
         "# Written by `python -m rag.bench.fusion_fit --write` (rag/bench/fusion_fit.py): a pairwise\n"
         f"# logistic fit on {questions} questions of {source} with {embedder_id},\n"
         f"# {dt.date.today().isoformat()}; rank constant and regularisation (lambda {result['lambda']}) by\n"
-        "# 2-fold cross-validation over the questions grouped by report. paraphrase_heldout2 is never used.\n"
+        "# 2-fold cross-validation over the questions grouped by report. The blind held-out part\n"
+        "# is not used.\n"
         f"# CV folds (MRR@10 / recall@3): {cv[0]['mrr_at_10']} / {cv[0]['recall_at_3']} and "
         f"{cv[1]['mrr_at_10']} / {cv[1]['recall_at_3']};\n# on all fitted questions "
         f"{result['fit']['mrr_at_10']} / {result['fit']['recall_at_3']} (dense + keyword alone: "

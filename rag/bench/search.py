@@ -42,7 +42,7 @@ from rag.bench.scale import (
 )
 from rag.index.embeddings import Embedder, HashEmbedder, create_embedder
 from rag.index.index import Index
-from rag.retrieval import hybrid_search, search_text
+from rag.retrieval import dense_text, hybrid_search
 from rag.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -119,9 +119,10 @@ def bench_search(
     qs = benchmark_queries(material, queries, seed=seed, fixed=[c[1] for c in cases])
 
     real.embed_query("预热")  # load and warm the model outside the timed region
-    # Ours embeds the query with the report wording of its colloquial phrases added
-    # (rag.retrieval.search_text); the baselines embed it as it is. Both are precomputed.
-    ours_text = {q: search_text(settings, q) for q in qs}
+    # Ours embeds the simplified question (rag.retrieval.dense_text; the report wording of its
+    # colloquial phrases goes to the keyword leg only); the baselines embed it as it is. Both are
+    # precomputed.
+    ours_text = {q: dense_text(q) for q in qs}
     real_vecs, embed_s = {}, {}
     for q in qs:
         for text in dict.fromkeys([q, ours_text[q]]):
@@ -171,10 +172,9 @@ def bench_search(
                 serving = Index(built.index.settings, embedder=recorder)
                 try:
                     # The probe's process has no embedder: it gets the vector of every text the
-                    # dense leg embeds for these queries, recorded here. That text is not always
-                    # search_text(q): with learned fusion it depends on the vocabulary of the corpus
-                    # opened (rag.query.corpus_vocabulary); a lookup by search_text(q) could miss
-                    # (KeyError), e.g. when the probe opened another store (rag.bench.scale).
+                    # dense leg embeds for these queries, recorded here, so the probe never
+                    # depends on how that text is formed (rag.retrieval.dense_text), e.g. when it
+                    # opened another store (rag.bench.scale).
                     probe_qs = qs[:20]
                     for q in probe_qs:
                         hybrid_search(serving, q, k=5)
