@@ -215,7 +215,7 @@ def test_repeated_clauses_exact_or_near_are_found_and_dropped_from_what_a_call_a
 
 def test_a_short_point_gets_one_more_sentence_never_a_repeat(index: Index) -> None:
     more = "对网上舆情的研判处置还不够及时，阵地管理存在薄弱环节。"
-    llm = ScriptedLLM(default="意识形态责任落实还不够到位。").on("再用一句话", more)
+    llm = ScriptedLLM(default="意识形态责任落实还不够到位。").on("再用", more)
     req = DraftRequest(role="宣传部长", section="存在问题", year=2024, topic="意识形态")
     result = draft(index, llm, req)
     assert result.continued > 0 and len(llm.calls) == len(result.plan) + result.continued

@@ -39,7 +39,8 @@ _PRAISE = re.compile(
 _GUARDED = re.compile(
     r"严防|防止|防范|杜绝|遏制|避免|预防|确保[^，。；]{0,6}不|坚决|谨防|以防|防患|减少|降低|可能|容易|一旦|力争|不得|严禁"
 )
-_GUARDED_AFTER = re.compile(r"^[^，。；]{0,4}(?:的)?(?:风险|隐患|苗头|可能)")
+# 发生事故的风险 / 事故隐患 is a risk; 事故频发和隐患… joins a second thing to the incident, guards nothing.
+_GUARDED_AFTER = re.compile(r"^[^，。；和与及并、]{0,4}(?:的)?(?:风险|隐患|苗头|可能)")
 _CLAUSE = re.compile(r"[^，；。！？\n]+[，；。！？]?")
 _SENTENCE = re.compile(r"[^。！？\n]+[。！？]?")
 PROBLEM_KINDS = ("问题", "原因")

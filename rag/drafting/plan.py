@@ -170,3 +170,20 @@ def extra_point(kind: str, topic: str, taken: Sequence[Point]) -> Point | None:
         if task not in used:
             return Point("aspect", task)
     return None
+
+
+# The code's own topic frames, each said at most once in a section (a frame said in every point is padding).
+_FRAMES = ("在{}工作中，", "{}方面，", "在{}上，")
+
+
+def anchor(body: str, point: Point, topic: str, lines: Sequence[str] = ()) -> str:
+    """A point written for the topic that does not name it is framed by it (在安全生产工作中，…):
+    the section stays on its 侧重点 even where a small model drifts into generalities. Each frame
+    once in a section (``lines``: the points before): a later drifting point gets the next frame,
+    or none when all are said."""
+    if not topic or point.source == "fact" or on_topic(body, topic) or body.startswith("【"):
+        return body
+    said = "\n".join(lines)
+    # said already, by the code or the model (意识形态工作中，… is 在意识形态工作中 again)
+    frame = next((f.format(topic) for f in _FRAMES if f.format(topic).strip("在，") not in said), "")
+    return frame + body

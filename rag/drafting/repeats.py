@@ -35,17 +35,18 @@ def _bigrams(text: str) -> set[str]:
 
 
 def similar(a: str, b: str, contained: float = 1.0) -> bool:
-    """The same clause, or nearly: equal, one inside the other, bigram Dice ≥ ``SIMILAR``, or
-    (``contained`` < 1) that share of the shorter one's bigrams found in the other: a clause
+    """``a`` says again what the earlier ``b`` said: equal, ``a`` inside ``b``, bigram Dice ≥
+    ``SIMILAR``, or (``contained`` < 1) that share of ``a``'s bigrams found in ``b``: a clause
     that says the same again in other order (未能深入理解马克思主义理论 after 缺乏深入理解、
-    灵活运用马克思主义理论的能力)."""
-    if a == b or (len(a) >= MIN_CHARS and len(b) >= MIN_CHARS and (a in b or b in a)):
+    灵活运用马克思主义理论的能力). One way only: a clause that holds a shorter earlier one and says
+    more (在意识形态工作中能力本领还有差距 after 在意识形态工作中) is no repeat."""
+    if a == b or (len(a) >= MIN_CHARS and len(b) >= MIN_CHARS and a in b):
         return True
     x, y = _bigrams(a), _bigrams(b)
     if not (x and y):
         return False
     common = len(x & y)
-    return 2 * common / (len(x) + len(y)) >= SIMILAR or common / min(len(x), len(y)) >= contained
+    return 2 * common / (len(x) + len(y)) >= SIMILAR or common / len(x) >= contained
 
 
 def clauses(text: str) -> list[str]:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from rag.drafting.copying import Report, copied_runs, corpus_reports, drop_copied_clauses, longest_copy
 from rag.drafting.facts import facts_unused
 from rag.drafting.incidents import INCIDENT_LABELS, remove_inventions
-from rag.drafting.plan import Point, extra_point, fact_point, on_topic, plan_points, spare_points
+from rag.drafting.plan import Point, anchor, extra_point, fact_point, plan_points, spare_points
 from rag.drafting.repeats import MIN_CHARS, drop_repeats, repeated_clauses
 from rag.drafting.style import STYLE_ENUM, STYLE_NUMBERED, SectionProfile, section_profile
 from rag.drafting.write import clean_output, extend_point, marker, shape, trim_to, write_point
@@ -275,22 +275,25 @@ def draft_stream(
         while queue:
             point = queue.pop(0)
             mark = marker(style, len(lines))
-            body = yield from write_point(llm, point_prompt, req, point, chars, mark, settings)
+            # behind the goal: the points still to write share what is missing (a point stays a point)
+            share = min(300, chars * 3 // 2, max(chars, (goal - sum(map(len, lines))) // (len(queue) + 1)))
+            body = yield from write_point(llm, point_prompt, req, point, share, mark, settings)
             # checked first (inventions and copies out), so what is left of a repeat is real
             body, dropped = _own_repeats(checks.point(body), point, lines)
             checks.repeats_removed += dropped
             # this point's share of what the section still lacks, over every point it can still get
             left = len(queue) + 1 + min(spare_points(kind, req.topic, tried), _MAX_POINTS - len(tried))
             need = (goal - sum(map(len, lines))) / max(1, left)
-            if body and len(body) < need * 0.85:  # short of its share: one more sentence
-                body, dropped = yield from extend_point(llm, point_prompt, req, body, 60, settings, lines)
+            if body and len(body) < need * 0.85:  # short of its share: what it lacks, in one more call
+                more = max(40, min(100, round(need - len(body))))
+                body, dropped = yield from extend_point(llm, point_prompt, req, body, more, settings, lines)
                 body = checks.point(body)
                 checks.repeats_removed += dropped
                 checks.continued += 1
             yield "\n"
             if body:  # empty: the model gave nothing usable for an aspect point
                 plan.append(point)
-                lines.append(mark + _anchor(body, point, topic))
+                lines.append(mark + anchor(body, point, topic, lines))
             short = not queue and sum(map(len, lines)) < profile.floor and len(tried) < _MAX_POINTS
             extra = extra_point(kind, req.topic, tried) if short else None
             if extra is not None:  # shorter than any real section of its kind: one more point
@@ -392,14 +395,6 @@ def _own_repeats(body: str, point: Point, lines: Sequence[str]) -> tuple[str, li
     before = [*lines, point.opening] if point.opening else list(lines)
     kept, dropped = drop_repeats(rest, before, exact=MIN_CHARS, contained=1.0)
     return (body[: len(body) - len(rest)] + kept, dropped) if kept.strip("。；，、 ") else (body, [])
-
-
-def _anchor(body: str, point: Point, topic: str) -> str:
-    """A point written for the topic that does not name it is framed by it (在安全生产工作中，…):
-    the section stays on its 侧重点 even where a small model drifts into generalities."""
-    if not topic or point.source == "fact" or on_topic(body, topic) or body.startswith("【"):
-        return body
-    return f"在{topic}工作中，{body}"
 
 
 def _style_of(exemplars: Sequence[Passage]) -> str:

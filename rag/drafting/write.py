@@ -44,7 +44,7 @@ _SENTENCES = re.compile(r"[^。！？；]+[。！？；]?")
 # A lead-in that promises a list (主要表现在以下几个方面：): the list's items are the point.
 _PREAMBLE = re.compile(r"[^。；：:]*(?:以下|如下|几个方面)[^。；：:]*[：:]")
 _TASK_ECHO = re.compile(
-    r"用一两句话|一两句话|用一句话|不重复前面|\d*字左右|约\d+字|【待补充：数量】字|“(?:存在问题|履职情况|下步打算|原因分析)”[:：]"
+    r"[一两三四]{2}句话|用一句话|不重复前面|\d*字左右|约\d+字|【待补充：数量】字|“(?:存在问题|履职情况|下步打算|原因分析)”[:：]"
 )
 _DANGLING = re.compile(r"以下|如下|几个方面[。；]|[:：][。；]?$")
 # The report read back as a source (社区党委书记在2024年述职报告中提到，…): no content.
@@ -53,11 +53,16 @@ _REPORT_ECHO = re.compile(r"[^。；，：:]*述职报告[^。；，：:]*[，�
 _FRAGMENT = re.compile(r"(?:^|(?<=[。！？；]))[^。！？；]{1,7}[。！？；]?$")
 # What a continuation call is asked for, per section kind: one more sentence of the same point.
 _MORE = {
-    "问题": "再用一句话写这一不足在工作中的具体表现，不重复前面的内容",
-    "原因": "再用一句话写这一原因在思想和工作上的具体表现，不重复前面的内容",
-    "打算": "再用一句话写落实这项措施的具体办法，不重复前面的内容",
-    "履职": "再用一句话写这项工作的一个具体做法或实际成效，不重复前面的内容",
+    "问题": "再用{n}写这一不足在工作中的具体表现，不重复前面的内容",
+    "原因": "再用{n}写这一原因在思想和工作上的具体表现，不重复前面的内容",
+    "打算": "再用{n}写落实这项措施的具体办法，不重复前面的内容",
+    "履职": "再用{n}写这项工作的一个具体做法或实际成效，不重复前面的内容",
 }
+
+
+def sentences(chars: int) -> str:
+    """How many sentences ``chars`` characters are (a prompt that says 一两句话 gets ~40)."""
+    return "一两句话" if chars < 80 else "两三句话" if chars < 150 else "三四句话"
 
 
 def point_body(point: Point, raw: str, max_chars: int, role: str = "") -> str:
@@ -94,6 +99,9 @@ def point_body(point: Point, raw: str, max_chars: int, role: str = "") -> str:
         text = text[: cut + 1] if cut > len(point.opening) + 4 else text
     if len(text) > max_chars:
         cut = max(text.rfind(m, 0, max_chars) for m in "。；！")
+        for marks in ("，；", "、"):  # no sentence end: the last clause boundary, never mid-word
+            if cut <= len(point.opening):
+                cut = max(text.rfind(m, 0, max_chars) for m in marks)
         text = text[: cut + 1] if cut > len(point.opening) else text[:max_chars]
     text = text.rstrip("，、；：,;:")
     return text if text.endswith(("。", "！", "？", "】")) else text + "。"
@@ -110,6 +118,7 @@ def _generate(llm: LLM, prompt: PromptTemplate, req, point: Point, chars: int, s
         task=point.task,
         opening=point.opening,
         length=chars,
+        sentences=sentences(chars),
     )
     pieces: list[str] = []
     max_tokens = int(chars * 1.1) + 16  # a Qwen token is ~1.3 Chinese characters: some margin
@@ -139,10 +148,11 @@ def extend_point(
     before: Sequence[str],
 ) -> Iterator[str]:
     """One continuation call for a point shorter than its share of the section: the point so far
-    is the opening, the model adds one sentence (做法/成效, 表现, 办法). What it adds goes through
+    is the opening, the model adds what the point lacks (``chars``: one sentence, or two for a
+    long gap) of 做法/成效, 表现, 办法. What it adds goes through
     the same cleanup, and a clause repeating the point or the draft so far is dropped (no
     padding). The return value is (the point, the clauses dropped as repeats)."""
-    task = _MORE.get(req.kind, _MORE["履职"])
+    task = _MORE.get(req.kind, _MORE["履职"]).format(n="一句话" if chars < 60 else "一两句话")
     raw = yield from _generate(llm, prompt, req, Point("more", task, opening=body), chars, settings)
     added = point_body(Point("more", task), raw, int(chars * 1.4), req.role) if raw.strip() else ""
     added, removed = drop_repeats(added, [*before, body])
