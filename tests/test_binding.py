@@ -230,14 +230,14 @@ def test_binding_accuracy_on_the_third_retired_held_out_set_does_not_regress() -
 
 def test_binding_accuracy_on_the_fourth_retired_held_out_set_does_not_regress() -> None:
     # The fourth held-out set, measured blind once (binding alone 0.881: 12/70 faithful claims
-    # flagged, 10/115 altered ones passed), studied and tuned on since: 173/185. Left: claims
+    # flagged, 10/115 altered ones passed), studied and tuned on since: 175/185. Left: claims
     # that state a figure the source does not (a computed sum, a count of listed kinds), a part
-    # stated with the whole's topic (公司386名党员中), discourse-level misattributions.
+    # stated as a share of a figure named elsewhere, discourse-level misattributions.
     result = binding_only(BINDING_HELDOUT4)
     assert result["n"] == 185
-    assert result["accuracy"] >= 0.935, {k: v for k, v in result.items() if k != "items"}
+    assert result["accuracy"] >= 0.945, {k: v for k, v in result.items() if k != "items"}
     assert result["false_accept_rate"] <= 0.044
-    assert result["false_reject_rate"] <= 0.10
+    assert result["false_reject_rate"] <= 0.072
 
 
 def test_binding_keeps_every_supported_seed_claim_and_rejects_every_changed_figure() -> None:

@@ -169,3 +169,13 @@ def test_a_count_owns_no_noun_of_an_amount() -> None:
 def test_output_value_alone_is_the_figure_befores() -> None:
     text = "全镇茶叶种植面积2.8万亩，产值3.1亿元；中药材种植面积0.9万亩，产值1.2亿元。"
     check(text, ["全镇茶叶种植面积2.8万亩，产值3.1亿元。"], ["全镇茶叶种植面积2.8万亩，产值1.2亿元。"])
+
+
+def test_the_words_before_a_list_are_every_items_topic() -> None:
+    text = "全院现有临床科室18个、医护人员426名，其中高级职称89名。"
+    check(text, ["全院426名医护人员中，高级职称的有89名。"], ["全院临床科室426个。"])
+
+
+def test_a_part_named_by_all_its_words_may_carry_its_totals_noun() -> None:
+    text = "全年排查消防隐患1380处，已整改1352处，整改率98%。"
+    check(text, ["排查出的1380处消防隐患已整改1352处。"], ["全年排查消防隐患1352处。"])

@@ -41,7 +41,14 @@ from rag.grounding.binding_checks import check_conditions, check_leads, check_to
 from rag.grounding.binding_rules import compatible, match_value, may_be, qualifier_problem, unit_class
 from rag.grounding.binding_types import Binding, SourceText, make_binding, worst_match
 from rag.grounding.binding_words import pos_bigrams
-from rag.grounding.clauses import Occurrence, analyse, content_bigrams, rate_subject, weighted_bigrams
+from rag.grounding.clauses import (
+    Occurrence,
+    analyse,
+    content_bigrams,
+    rate_subject,
+    weighted_bigrams,
+    word_pieces,
+)
 from rag.grounding.figures import Figure, extract_figures, same_figure
 from rag.grounding.question import answered_parts
 
@@ -161,6 +168,20 @@ def _item_of(count: Occurrence, occ: Occurrence, text: str) -> bool:
     )
 
 
+def _list_topic(occ: Occurrence, text: str) -> frozenset[str]:
+    """公司现有党支部14个、党员386名: the words before the first item's noun (公司现) are the topic of
+    every item of the list. Only for a figure after a list separator; the first item's noun is the
+    last piece (between qualifier words) before its figure."""
+    if not text:
+        return frozenset()
+    cs = occ.clause[0]
+    first = min((o.fig.start for o in analyse(text) if o.clause == occ.clause), default=occ.fig.start)
+    if first >= occ.fig.start or "、" not in text[first : occ.fig.start]:
+        return frozenset()
+    pieces = word_pieces(text[cs:first])
+    return frozenset(b for _, p in pieces[:-1] for b in (p[i : i + 2] for i in range(len(p) - 1)))
+
+
 def _taken(
     words: dict[str, float],
     occ: Occurrence,
@@ -181,13 +202,19 @@ def _taken(
     item = next((o for o in owners if _item_of(o, occ, text)), None)
     if item is not None and _share(_head(words), frozenset(_words(item))) >= NEAR:
         owners = []
+    topic = _list_topic(occ, text)
+    # 排查隐患6415项，已整改6298项 → 6415项隐患已整改6298项: the claim names the part by all of its own
+    # words, so the total's noun beside them is the part's topic
+    named = bool(own) and own <= frozenset(words)
     for o in owners:
         # 劳动力640人，其中外出务工的380人: a part is named with its total's noun too
-        if "其中" in occ.own_near[0] and o.fig.start < occ.fig.start:
+        if ("其中" in occ.own_near[0] or named) and o.fig.start < occ.fig.start:
             continue
         # 全县还有教学点31个，其中学生不足10人的有14个: 学生不足10人 is the noun of 14.
         for b, w in _words(o).items():
             near = b in words and words[b] >= HEAD_WEIGHT  # the claim's noun, not its topic
+            if b in topic:  # 公司现有党支部14个、党员386名: 公司 is the whole list's topic
+                continue
             if near and b not in own and w >= HEAD_WEIGHT and min(w, words[b]) > taken.get(b, 0.0):
                 taken[b], owner = min(w, words[b]), o
     for o in siblings:
@@ -308,9 +335,13 @@ def _bind_one(c: Occurrence, claim: str, sources: Sequence[SourceText]) -> Bindi
     if wordless:
         return make_binding(c, claim, "bound", best.src, best.occ, "", best.support)
     # 分布式光伏用户达到1.37万户，其中当年新增5860户: a part is named with its total's noun too, as
-    # long as the claim also names the part (教职工218名 for 其中专任教师218名 does not)
-    if _share(_words(best.occ), frozenset(content_bigrams(c.own or c.inherited))) >= NEAR:
-        rivals = [r for r in rivals if not _total_of(r[2], best.occ)]
+    # long as the claim also names the part (教职工218名 for 其中专任教师218名 does not); so is a part
+    # the claim names by all of its own words (1380处消防隐患已整改1352处 for …隐患1380处，已整改1352处)
+    claim_bag = frozenset(content_bigrams(c.own or c.inherited))
+    part_bag = _own_bag(best.occ)
+    named = bool(part_bag) and part_bag <= claim_bag
+    if named or _share(_words(best.occ), claim_bag) >= NEAR:
+        rivals = [r for r in rivals if not _total_of(r[2], best.occ, named)]
     near, src, occ = max(rivals, key=lambda r: r[0], default=(0.0, None, None))
     if near >= NEAR and near > best.near + MARGIN:  # the claim's words are another figure's
         reason = f"陈述中该数所指的对象在原文中是{occ.fig.raw}"
@@ -365,8 +396,14 @@ def _other_rate(c: Occurrence, occ: Occurrence, t: str) -> str:
     return b[0] if differ and f"{a[1][-1]}{a[2]}" in t else ""
 
 
-def _total_of(total: Occurrence, part: Occurrence) -> bool:
-    return total.sentence == part.sentence and total.fig.start < part.fig.start and "其中" in part.own_near[0]
+_DONE = re.compile(r"(?:已经|已|均已|都已|全部)")
+
+
+def _total_of(total: Occurrence, part: Occurrence, named: bool = False) -> bool:
+    """A figure before ``part`` in its sentence that ``part`` is a part of: 其中…, or (``named``: the
+    claim names the part by all its words) a part said by what was done to it (已整改1352处)."""
+    before = total.sentence == part.sentence and total.fig.start < part.fig.start
+    return before and ("其中" in part.own_near[0] or (named and _DONE.match(part.own_near[0]) is not None))
 
 
 def _imported(c: Occurrence, best: _Cand) -> tuple[str, Occurrence] | None:

@@ -38,7 +38,7 @@ from rag.grounding.binding_words import PERSON_UNITS, person_nouns
 from rag.grounding.direction import direction
 from rag.grounding.figures import Figure, extract_figures
 
-__all__ = ["Occurrence", "analyse", "content_bigrams", "rate_subject", "weighted_bigrams"]
+__all__ = ["Occurrence", "analyse", "content_bigrams", "rate_subject", "weighted_bigrams", "word_pieces"]
 
 _SENTENCE_END = re.compile(r"[。！？；;!?\n]")
 # A comma between digits with exactly three after it is a thousands separator, not a break.
@@ -154,7 +154,7 @@ def content_bigrams(text: str) -> list[str]:
 _DECAY = 0.8  # weight of a word per character of distance from the figure
 
 
-def _pieces(text: str) -> list[tuple[int, str]]:
+def word_pieces(text: str) -> list[tuple[int, str]]:
     """(position, piece) of ``text`` between qualifier words and punctuation."""
     out, pos = [], 0
     for m in [*_NOT_SUBJECT.finditer(text), None]:
@@ -174,7 +174,7 @@ def weighted_bigrams(left: str, right: str) -> dict[str, float]:
     if content_bigrams(right):  # 66支党员突击队: the noun after the figure is what it counts
         sides[1] = (left, True, 0.5)
     for text, before, scale in sides:
-        pieces = [p for _, p in _pieces(text)]
+        pieces = [p for _, p in word_pieces(text)]
         grams = [p[i : i + 2] for p in pieces for i in range(len(p) - 1)]
         for d, gram in enumerate(reversed(grams) if before else grams):
             out[gram] = max(out.get(gram, 0.0), scale * _DECAY**d)
