@@ -179,3 +179,18 @@ def test_the_words_before_a_list_are_every_items_topic() -> None:
 def test_a_part_named_by_all_its_words_may_carry_its_totals_noun() -> None:
     text = "全年排查消防隐患1380处，已整改1352处，整改率98%。"
     check(text, ["排查出的1380处消防隐患已整改1352处。"], ["全年排查消防隐患1352处。"])
+
+
+def test_a_year_before_the_figure_and_a_noun_with_zhong_inside() -> None:
+    """The year says when, not what is counted; 集中 and 高中 are words, not 在…中 (the embedded
+    model answered 2025年全年建成了9处集中安置点 and the year's digits took the claim's noun away)."""
+    text = (
+        "镇长2025年度述职报告\n"
+        "一、主要工作\n全年建成集中安置点9处，安置受灾群众316人，新建高中教学楼2栋。\n"
+        "二、存在问题\n部分安置点配套设施不足。"
+    )
+    check(
+        text,
+        ["2025年全年建成了9处集中安置点。", "2025年安置受灾群众316人。", "2025年新建了2栋高中教学楼。"],
+        ["2025年全年建成了2处集中安置点。", "2025年新建了9栋高中教学楼。"],
+    )

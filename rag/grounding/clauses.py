@@ -46,7 +46,7 @@ _CLAUSE_BREAK = re.compile(r"[，：:]|,(?![0-9]{3}(?![0-9]))|(?<![0-9]),")
 _LIST_SEP = re.compile(r"[、]|和|及|与|以及|并")
 # Where the noun after a figure ends: 860名党员中 / 3个村里 / 280亩高山蔬菜和140亩油茶.
 _NOUN_END = re.compile(
-    r"[、]|和|及|与|以及|并|中(?![心央学国小层药医介秋期间标转华部])|里|内|有|已|都|均|共|其中|的|是|为"
+    r"[、]|和|及|与|以及|并|(?<![集初高空居适正命])中(?![心央学国小层药医介秋期间标转华部])|里|内|有|已|都|均|共|其中|的|是|为"
     r"|总(?=投资|金额|面积|产值|收入|规模|人数|户数|里程)"  # 项目总投资126亿元: the whole's attribute
     r"|(?<=[^\W\d])(?:从|通过|经过)"  # 1.1万人次群众从活动中受益: a preposition
 )
@@ -418,7 +418,9 @@ def analyse(text: str) -> tuple[Occurrence, ...]:
             continue
         nxt = all_figs[i + 1].start if i + 1 < len(all_figs) else len(t)
         rb = min(clause[1], nxt)
-        left, after = t[lb : fig.start], t[fig.end : rb]
+        # 2024年全年新建了14处: a year before the figure names when, not what is counted
+        times = [f for f in all_figs if f.kind in _TIMES]
+        left, after = _without_figures(t, lb, fig.start, times), t[fig.end : rb]
         right = _NOUN_END.split(after)[0] if _is_noun_start(after) else ""
         # 10亿元以上的项目 / 近97%的学生: the noun after 的 is what the bound or share is of
         if not right and _BOUND_OF.match(after) and (_bound(fig) or fig.kind == "percent"):
