@@ -1,6 +1,6 @@
 """Calibrate the checker on labeled sets: ``rag eval judge``.
 
-Five sets, each claim checked against its own source file through the real checker path
+Eight sets, each claim checked against its own source file through the real checker path
 (figure binding, evidence, the judge's P(是)):
 
 * ``seed`` (``eval/judge/labeled.yaml``): supported vs altered claims authored from the seeds
@@ -17,8 +17,10 @@ Five sets, each claim checked against its own source file through the real check
   163 claims over 8 reports), measured once (2026-12-01), then studied and tuned on;
 * ``retired4`` (``eval/judge/binding_heldout4.yaml``): the fourth held-out set (``heldout4_sources/``,
   185 claims over 8 reports), measured once (2026-12-01), then studied and tuned on;
-* ``heldout`` (``eval/judge/binding_heldout5.yaml``): the fifth held-out set (``heldout5_sources/``,
-  189 claims over 8 new reports, the same kinds), written blind to the rules and to the other
+* ``retired5`` (``eval/judge/binding_heldout5.yaml``): the fifth held-out set (``heldout5_sources/``,
+  189 claims over 8 reports), measured once (2026-12-01), then studied and tuned on;
+* ``heldout`` (``eval/judge/binding_heldout6.yaml``): the sixth held-out set (``heldout6_sources/``,
+  186 claims over 8 new reports, the same kinds), written blind to the rules and to the other
   sets, never tuned on.
 
 A fresh blind set is added as one more entry of ``SETS`` (key ``heldout``), measured once, then
@@ -56,7 +58,8 @@ BINDING_HELDOUT = JUDGE_DIR / "binding_heldout.yaml"  # retired: tuned on since
 BINDING_HELDOUT2 = JUDGE_DIR / "binding_heldout2.yaml"  # retired2: measured once, tuned on since
 BINDING_HELDOUT3 = JUDGE_DIR / "binding_heldout3.yaml"  # retired3: measured once, tuned on since
 BINDING_HELDOUT4 = JUDGE_DIR / "binding_heldout4.yaml"  # retired4: measured once, tuned on since
-BINDING_HELDOUT5 = JUDGE_DIR / "binding_heldout5.yaml"  # blind: never tuned on
+BINDING_HELDOUT5 = JUDGE_DIR / "binding_heldout5.yaml"  # retired5: measured once, tuned on since
+BINDING_HELDOUT6 = JUDGE_DIR / "binding_heldout6.yaml"  # blind: never tuned on
 # The sets `rag eval judge` runs by default, in order: one line per set (a new blind set goes last).
 SETS: dict[str, Path] = {
     "seed": LABELED,
@@ -65,7 +68,8 @@ SETS: dict[str, Path] = {
     "retired2": BINDING_HELDOUT2,
     "retired3": BINDING_HELDOUT3,
     "retired4": BINDING_HELDOUT4,
-    "heldout": BINDING_HELDOUT5,
+    "retired5": BINDING_HELDOUT5,
+    "heldout": BINDING_HELDOUT6,
 }
 SEED_KINDS = ("supported", "number", "entity", "unrelated")
 BINDING_KINDS = ("supported", "paraphrase", "misbound", "swap", "elsewhere", "qualifier", "number")

@@ -247,14 +247,18 @@ def _taken(
     return "", None
 
 
-def _candidates(c: Occurrence, words: dict[str, float], sources: Sequence[SourceText]):
-    """Occurrences of the claim's value, and rivals: figures of the same kind with another value."""
+def _candidates(
+    c: Occurrence, words: dict[str, float], sources: Sequence[SourceText], lead: Figure | None = None
+):
+    """Occurrences of the claim's value, and rivals: figures of the same kind with another value.
+    ``lead``: the claim figure ``c`` takes its subject from (两病患者2.18万人，约占三分之二)."""
     cands: list[_Cand] = []
     rivals: list[tuple[float, SourceText, Occurrence]] = []
     klass = unit_class(c.fig)
     for src in sources:
         t = to_simplified(src.text)
         occs = analyse(src.text)
+        starts = {o.fig.start: o for o in occs}
         for occ in occs:
             how = match_value(c, occ)
             if how:
@@ -263,7 +267,10 @@ def _candidates(c: Occurrence, words: dict[str, float], sources: Sequence[Source
                     continue
                 s, e = occ.sentence
                 support = _share(words, _own_bag(occ), frozenset(content_bigrams(t[s:e])))
-                if how == "rounded" and max(near, support) < NEAR:  # 过半 rounds many a percentage
+                # 过半 rounds many a percentage: only one of the claim's words, or of its lead's figure
+                # (2.18万人，约占三分之二 for 2.18万人，占…的67.3%)
+                of_lead = lead is not None and occ.lead in starts and same_figure(lead, starts[occ.lead].fig)
+                if how == "rounded" and max(near, support) < NEAR and not of_lead:
                     continue
                 taken, sibling = ("", None)
                 if c.own and words:
@@ -316,10 +323,12 @@ def _whole_near(whole: str, t: str, start: int, end: int) -> bool:
 # --- verdicts ---------------------------------------------------------------------------
 
 
-def _bind_one(c: Occurrence, claim: str, sources: Sequence[SourceText]) -> Binding:
+def _bind_one(
+    c: Occurrence, claim: str, sources: Sequence[SourceText], lead: Figure | None = None
+) -> Binding:
     words = _words(c)
     wordless = sum(words.values()) < WORDLESS
-    cands, rivals = _candidates(c, {} if wordless else words, sources)
+    cands, rivals = _candidates(c, {} if wordless else words, sources, lead)
     if not cands:
         return make_binding(c, claim, "absent", reason="原文中没有这个数")
     clean = [x for x in cands if not x.problem]
@@ -473,7 +482,8 @@ def bind_figures(
             binding = _bind_one(occ_q, read, sources) if occ_q else _bind_one(occ, claim, sources)
             out.append((fig, binding))
         else:
-            binding = _bind_one(occ, claim, sources)
+            lead = occs[occ.lead].fig if occ.lead in occs else None
+            binding = _bind_one(occ, claim, sources, lead)
             if not binding.ok and occ.alt_near is not None:  # 分别: the reading without a shared noun
                 alone = dataclasses.replace(occ, own=occ.alt_near[0], own_near=occ.alt_near)
                 if sum(_words(alone).values()) >= WORDLESS:  # 甲、乙、丙级: 甲 alone names nothing

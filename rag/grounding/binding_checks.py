@@ -47,10 +47,23 @@ def check_leads(
         # 开展远程会诊1860例，同比增长34%: the 34% is 1860例's)
         if owner is None or (same and lead_occ.fig.start in _chain(owner, src)):
             continue
-        if compatible(occs[c.lead].fig, owner.fig)[0]:
+        # 38名是60岁以上的，占…51.4%，已经过半: the claim's own chain of leads may reach the owner
+        if any(compatible(occs[x].fig, owner.fig)[0] for x in _claim_chain(c.lead, occs)):
             continue
         reason = f"陈述中该数属于{occs[c.lead].fig.raw}所指的对象，原文中它属于{owner.fig.raw}"
         out[n] = (fig, make_binding(c, claim, "misbound", src, occ, reason, b.support))
+    return out
+
+
+def _claim_chain(start: int, occs: dict[int, Occurrence]) -> list[int]:
+    """``start`` and the claim figures it takes its subject from, in turn (nearest first)."""
+    out: list[int] = []
+    while start in occs and start not in out:
+        out.append(start)
+        nxt = occs[start].lead
+        if nxt is None:
+            break
+        start = nxt
     return out
 
 
@@ -78,8 +91,8 @@ def check_topics(
     by_start = {f.start: b for f, b in out}
     for n, (fig, b) in enumerate(out):
         c = occs.get(fig.start)
-        if c is None or c.fig.kind != "percent" or not b.ok:
-            continue
+        if c is None or c.fig.kind != "percent" or not b.ok or (c.change == "by" and not c.share):
+            continue  # 同比增长6.2%: a growth rate is no share of the topic
         topic = next(
             (
                 o
@@ -98,6 +111,14 @@ def check_topics(
             continue
         (src, occ), (topic_src, topic_occ) = mine, theirs
         if src is topic_src and occ.sentence == topic_occ.sentence:
+            continue
+        # 2860起违法行为中，有1240起…，占43.4%: the ratio is of its own lead, the part the source's
+        # ratio is of too, not directly of the topic
+        owner = next((o for o in analyse(src.text) if o.fig.start == occ.lead), None)
+        chain = [] if c.lead is None else _claim_chain(c.lead, occs)
+        if owner is not None and any(
+            x != topic.fig.start and compatible(occs[x].fig, owner.fig)[0] for x in chain
+        ):
             continue
         # the topic's value also stands in the ratio's sentence (全村41名党员中…占56.1%), though the
         # topic figure was bound to another mention of it

@@ -35,6 +35,11 @@ from functools import lru_cache
 
 from rag.documents.simplify import to_simplified
 from rag.grounding.binding_words import PERSON_UNITS, person_nouns
+from rag.grounding.clause_lists import AND as _AND
+from rag.grounding.clause_lists import LIST_SEP as _LIST_SEP
+from rag.grounding.clause_lists import NOT_SUBJECT as _NOT_SUBJECT
+from rag.grounding.clause_lists import respectively as _respectively
+from rag.grounding.clause_lists import respectively_across
 from rag.grounding.direction import direction
 from rag.grounding.figures import Figure, extract_figures
 
@@ -43,21 +48,13 @@ __all__ = ["Occurrence", "analyse", "content_bigrams", "rate_subject", "weighted
 _SENTENCE_END = re.compile(r"[。！？；;!?\n]")
 # A comma between digits with exactly three after it is a thousands separator, not a break.
 _CLAUSE_BREAK = re.compile(r"[，：:]|,(?![0-9]{3}(?![0-9]))|(?<![0-9]),")
-_LIST_SEP = re.compile(r"[、]|和|及|与|以及|并")
 # Where the noun after a figure ends: 860名党员中 / 3个村里 / 280亩高山蔬菜和140亩油茶.
 _NOUN_END = re.compile(
-    r"[、]|和|及|与|以及|并|(?<![集初高空居适正命])中(?![心央学国小层药医介秋期间标转华部])|里|内|有|已|都|均|共|其中|的|是|为"
+    _AND + r"|(?<![集初高空居适正命])中(?![心央学国小层药医介秋期间标转华部])"  # 集中/高中 are words
+    r"|里|内|有|已|都|均|共|其中|的|是|为"
     r"|总(?=投资|金额|面积|产值|收入|规模|人数|户数|里程)"  # 项目总投资126亿元: the whole's attribute
     r"|(?<=[^\W\d])(?:从|通过|经过)"  # 1.1万人次群众从活动中受益: a preposition
-)
-# Words that say when, where, how much or how it changed, but not what is measured.
-_NOT_SUBJECT = re.compile(
-    r"一年来|今年以来|今年|去年|上一年|前一年|上年|当年|之前|此前|以前|原来|原先|全年|年内|年底|年初|全镇|全乡|全县|全村|全市|全区|全社区|本镇|本乡|"
-    r"本村|辖区|共计|总计|合计|累计|总共|一共|加起来|其中|分别|同比|环比|比上年|较上年|比去年|较去年|"
-    r"增长了?|增加了?|提高了?|提升了?|上升了?|下降了?|减少了?|降低了?|压减|压缩|达到|达|预计|计划|"
-    r"力争|有望|可达|约|大约|将近|接近|近|超过|不足|不到|不超过|以上|以下|以内|左右|多达|之多|低于|高于|"
-    r"已经|已|均|都|全部|共|为|是|有|了|的|在(?![校读职岗编册园])|对|把|被|将|从|由|到|至|占|比|较|我们|我|本人|村里|镇里|"
-    r"乡里|县里|局里|村集体从中"
+    r"|(?<=[^\W\d])占(?!地|用|有|领|道)"  # 3260亩土地占全村耕地面积的七成: the whole of a share
 )
 _PLAN = re.compile(
     r"预计|(?<!年度)(?<!列入)(?<![的入])计划(?![的内外中任生单，,。；\x22”’」』》])|力争|有望|可望|拟|预期|目标是|争取(?:到(?=(?:19|20)\d{2}年))?\d"
@@ -231,7 +228,7 @@ def _change(t: str, lb: int, fig: Figure) -> tuple[str, str, str]:
         if re.search(r"同比|环比", near):
             base = "上年"
         elif m:
-            b = m["base"].strip()
+            b = m["base"].strip().removesuffix("的")  # 比全县乡镇卫生院的平均水平
             base = "上年" if b.startswith(_LAST_YEAR) or b in _LAST_YEAR else b
     return change, trend, base
 
@@ -293,49 +290,17 @@ def _only_whole(t: str, lb: int, fig: Figure, own: str) -> bool:
     return bool(whole) and not _core(own.replace(whole, "").replace("完成", ""))
 
 
-# Where a topic before the first item of a 分别 list ends: 全县2360家单位中A、B、C级分别为….
-_TOPIC_END = re.compile(r"中(?![心央学国小层药医介秋期间标转华部])|里|的")
-
-
-def _respectively(
-    t: str, clause: tuple[int, int], figs: Sequence[Figure]
-) -> dict[int, tuple[str, str | None]]:
-    """起数和死亡人数同比分别下降15%和10%: the n-th subject before 分别 is the n-th figure's.
-    Per figure: (its words, the same without a noun it may share with the last item, or None)."""
-    at = t.find("分别", *clause)
-    if at < 0:
-        return {}
-    after = [f for f in figs if at < f.start < clause[1] and f.kind not in ("year", "date")]
-    before = [f for f in figs if clause[0] <= f.start and f.end <= at]
-    start = before[-1].end if before else clause[0]
-    parts = [p for p in _LIST_SEP.split(t[start:at]) if p.strip()]
-    if len(after) < 2 or len(parts) < len(after):
-        return {}
-    parts = ["".join(parts[: len(parts) - len(after) + 1]), *parts[len(parts) - len(after) + 1 :]]
-    topic = list(_TOPIC_END.finditer(parts[0]))
-    if topic and topic[-1].end() < len(parts[0]):  # …单位中A: the first item is A
-        parts[0] = parts[0][topic[-1].end() :]
-    # 受理和办结信访件 / 集体访、越级访批次 / A、B、C级: the last item's words beyond the length of
-    # the other items are the noun they share. Code cannot tell that from 企业和农民专业合作社 (no
-    # shared noun), so the reading without it is kept too.
-    first = len("".join(_NOT_SUBJECT.split(parts[0])).strip())
-    tail = len(parts[-1]) - first
-    alike = all(abs(len(p.strip()) - first) <= 1 for p in parts[1:-1])
-    shared = parts[-1][first:] if alike and (tail >= 2 or (first == 1 and tail >= 1)) else ""
-    return {
-        f.start: (p + shared, p) if shared and n < len(parts) - 1 else (p, None)
-        for n, (f, p) in enumerate(zip(after, parts, strict=True))
-    }
-
-
 # A measure named by a generic word only (面积, 人数, 数量): the subject is the figure before's.
 _GENERIC = re.compile(r"(?:总)?(?:面积|人数|数量|规模|总量|户数|人次|个数|金额|总额|数额|产量|产值)")
+_GENERIC_TAIL = re.compile(rf"(?<=[^\W\d]){_GENERIC.pattern}(?=同比|环比|比|较|$)")
 # 有19名是一线职工 / 其中8900万元是从上级争取来的 / 其中69个已经整改: what the part is, said after it.
 _PREDICATE = re.compile(
     r"(?:是|为|属于|系)(?P<noun>[^，。；,;]{2,})|(?:已经|已|均已|都已)(?P<verb>[^\W\d]{2,8})"
 )
 
 
+# 在职职工里有 / 党员中，有: the whole a part is picked from, before a part named after it
+_CONTAINER = re.compile(r"[^\W\d]*(?:里|中|当中|之中)[，,]?(?:有|就有|共有)")
 _BOUND_OF = re.compile(r"的(?=[\u4e00-\u9fff])(?!的|已|均|都|是|为|有|占|在)")
 
 
@@ -425,15 +390,24 @@ def analyse(text: str) -> tuple[Occurrence, ...]:
         # 10亿元以上的项目 / 近97%的学生: the noun after 的 is what the bound or share is of
         if not right and _BOUND_OF.match(after) and (_bound(fig) or fig.kind == "percent"):
             right = _NOUN_END.split(after[1:])[0]
+        if not right and _PREDICATE.match(after) and _CONTAINER.fullmatch(left):
+            left = ""  # 96名在职职工里有81名是卫生技术人员: 在职职工 is the whole, 卫生技术人员 the part
         if not right and not content_bigrams(left):
             right = _noun_elsewhere(t, fig, after, all_figs[i + 1] if i + 1 < len(all_figs) else None, clause)
         if fig.unit in PERSON_UNITS and right in person_nouns():  # 3.5名工作人员 = 3.5人
             right = ""
         respectively = _respectively(t, clause, all_figs)
         alt = None
+        before_subjects = [(o.fig.start, o.subject) for o in prev_in_sentence]
         if fig.start in respectively:
             (left, alone), right = respectively[fig.start], ""
             alt = None if alone is None else (alone, "")
+        elif across := respectively_across(t, clause, all_figs, before_subjects):
+            left, right = across.get(fig.start, left), "" if fig.start in across else right
+            respectively = {f: (w, None) for f, w in across.items()}  # the second shares the change
+        # 城乡居民医保参保人数比上年增长: 人数 restates the count of what it follows
+        if content_bigrams(bare := _GENERIC_TAIL.sub(" ", left)) and fig.kind == "percent":
+            left = bare
         whole = _IN_WHOLE.search(left) if fig.kind == "percent" else None
         if whole:  # 在一般公共预算支出中超过八成: the whole of the ratio, not what it measures
             left = left[: whole.start()]
