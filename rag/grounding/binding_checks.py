@@ -42,40 +42,36 @@ def check_leads(
             continue
         (src, occ), (lead_src, lead_occ) = mine, theirs
         same = src is lead_src and occ.sentence == lead_occ.sentence
-        owner = next((o for o in analyse(src.text) if o.fig.start == occ.lead), None)
+        owner = _by_start(src).get(occ.lead) if occ.lead is not None else None
         # in one sentence the source's rate may still take another figure's subject (下派医师43名，
         # 开展远程会诊1860例，同比增长34%: the 34% is 1860例's)
         if owner is None or (same and lead_occ.fig.start in _chain(owner, src)):
             continue
         # 38名是60岁以上的，占…51.4%，已经过半: the claim's own chain of leads may reach the owner
-        if any(compatible(occs[x].fig, owner.fig)[0] for x in _claim_chain(c.lead, occs)):
+        if any(compatible(occs[x].fig, owner.fig)[0] for x in _lead_chain(c.lead, occs)):
             continue
         reason = f"陈述中该数属于{occs[c.lead].fig.raw}所指的对象，原文中它属于{owner.fig.raw}"
         out[n] = (fig, make_binding(c, claim, "misbound", src, occ, reason, b.support))
     return out
 
 
-def _claim_chain(start: int, occs: dict[int, Occurrence]) -> list[int]:
-    """``start`` and the claim figures it takes its subject from, in turn (nearest first)."""
+def _lead_chain(start: int | None, occs: dict[int, Occurrence]) -> list[int]:
+    """``start`` and the figures it takes its subject from, in turn, nearest first (到位内资52.4亿元，
+    同比增长9.6%，完成年度目标的106%: 106% takes 9.6%'s, which takes 52.4亿元's)."""
     out: list[int] = []
-    while start in occs and start not in out:
+    while start is not None and start in occs and start not in out:
         out.append(start)
-        nxt = occs[start].lead
-        if nxt is None:
-            break
-        start = nxt
+        start = occs[start].lead
     return out
 
 
 def _chain(occ: Occurrence, src: SourceText) -> set[int]:
-    """The starts of ``occ`` and of the figures it takes its subject from, in turn (到位内资52.4亿元，
-    同比增长9.6%，完成年度目标的106%: 106% takes 9.6%'s, which takes 52.4亿元's)."""
-    by_start = {o.fig.start: o for o in analyse(src.text)}
-    out: set[int] = set()
-    while occ is not None and occ.fig.start not in out:
-        out.add(occ.fig.start)
-        occ = by_start.get(occ.lead) if occ.lead is not None else None
-    return out
+    """The same walk in a source, from ``occ``."""
+    return set(_lead_chain(occ.fig.start, _by_start(src)))
+
+
+def _by_start(src: SourceText) -> dict[int, Occurrence]:
+    return {o.fig.start: o for o in analyse(src.text)}
 
 
 # 1.96万台次手术里，… / 2860万元经费支出中，…: a clause that sets the topic of the sentence
@@ -114,10 +110,9 @@ def check_topics(
             continue
         # 2860起违法行为中，有1240起…，占43.4%: the ratio is of its own lead, the part the source's
         # ratio is of too, not directly of the topic
-        owner = next((o for o in analyse(src.text) if o.fig.start == occ.lead), None)
-        chain = [] if c.lead is None else _claim_chain(c.lead, occs)
+        owner = _by_start(src).get(occ.lead) if occ.lead is not None else None
         if owner is not None and any(
-            x != topic.fig.start and compatible(occs[x].fig, owner.fig)[0] for x in chain
+            x != topic.fig.start and compatible(occs[x].fig, owner.fig)[0] for x in _lead_chain(c.lead, occs)
         ):
             continue
         # the topic's value also stands in the ratio's sentence (全村41名党员中…占56.1%), though the

@@ -354,6 +354,7 @@ def analyse(text: str) -> tuple[Occurrence, ...]:
     lbs: list[int] = []
     prev_in_sentence: list[Occurrence] = []
     current: tuple[int, int] | None = None
+    times = [f for f in all_figs if f.kind in _TIMES]
     for i, fig in enumerate(all_figs):
         sent = next((s for s in sentences if s[0] <= fig.start < s[1]), (0, len(t)))
         if sent != current:
@@ -384,7 +385,6 @@ def analyse(text: str) -> tuple[Occurrence, ...]:
         nxt = all_figs[i + 1].start if i + 1 < len(all_figs) else len(t)
         rb = min(clause[1], nxt)
         # 2024年全年新建了14处: a year before the figure names when, not what is counted
-        times = [f for f in all_figs if f.kind in _TIMES]
         left, after = _without_figures(t, lb, fig.start, times), t[fig.end : rb]
         right = _NOUN_END.split(after)[0] if _is_noun_start(after) else ""
         # 10亿元以上的项目 / 近97%的学生: the noun after 的 is what the bound or share is of
